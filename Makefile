@@ -1,0 +1,45 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Only python3 is assumed.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   ?= demo-output
+JOBS   ?= 2
+
+.PHONY: setup test demo demo-northwind bench lab lint clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -n $(JOBS) -q
+
+demo: $(STAMP)
+	$(BIN)/spmkit sample --out $(DEMO)/data
+	$(BIN)/spmkit calc --plan scenarios/baseline.yaml --deals $(DEMO)/data/deals.csv \
+	  --quotas $(DEMO)/data/quotas.csv --roster $(DEMO)/data/roster.csv \
+	  --splits $(DEMO)/data/splits.csv --fx $(DEMO)/data/fx.csv --out $(DEMO)/calc
+	$(BIN)/spmkit report --data $(DEMO)/data --baseline scenarios/baseline.yaml \
+	  --scenarios $(filter-out scenarios/baseline.yaml,$(wildcard scenarios/*.yaml)) \
+	  --out $(DEMO)/report --audience executive
+
+demo-northwind: $(STAMP)
+	$(BIN)/spmkit import-northwind --source ../shared/data/northwind --out $(DEMO)/northwind
+	$(BIN)/spmkit report --data $(DEMO)/northwind --baseline examples/northwind/baseline.yaml \
+	  --scenarios examples/northwind/accelerator.yaml --out $(DEMO)/northwind-report
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+lint: $(STAMP)
+	$(BIN)/ruff check spmkit tests bench
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache
