@@ -1,0 +1,67 @@
+"""The ``spmkit`` command: thin; parses arguments and calls the library.
+
+Each group of subcommands lives in ``spmkit/commands/<name>.py`` and exposes
+``register(subparsers)``; a subcommand sets ``func`` to a callable taking the parsed
+arguments and returning an exit status.  Errors for people (:class:`SpmkitError`) are
+printed as one message with exit status 2 and nothing written; ``--debug`` shows the
+traceback instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from spmkit import __version__
+from spmkit.errors import SpmkitError
+
+COMMAND_MODULES = ("calc", "sample", "quota", "report")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="spmkit",
+        description="Model sales compensation plans on historical sales, to the cent.",
+    )
+    parser.add_argument("--version", action="version", version=f"spmkit {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"spmkit.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"spmkit.commands.{name}":
+                continue
+            raise
+        module.register(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.func(args) or 0)
+    except SpmkitError as exc:
+        if args.debug:
+            raise
+        print(f"spmkit {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("spmkit: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug, not bad input: say so briefly, point to --debug
+        if args.debug:
+            raise
+        print(f"spmkit {args.command}: internal error: {type(exc).__name__}: {exc}\n"
+              "run again with --debug for the traceback and report it", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
