@@ -850,11 +850,23 @@ def output_frames(result: Result) -> tuple[pd.DataFrame, pd.DataFrame]:
     return payouts, credits
 
 
-def _decimal_column(cents: pd.Series) -> Any:
+def _decimal_array(cents: pd.Series) -> Any:
+    """Cents as an exact Arrow decimal column with two places (for Parquet)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    whole = pa.array(cents.to_numpy(np.int64)).cast(pa.decimal128(20, 0))
+    return pc.multiply(whole, pa.scalar(Decimal("0.01"), pa.decimal128(3, 2))).cast(
+        pa.decimal128(22, 2))
+
+
+def _parquet_table(frame: pd.DataFrame, money: dict[str, pd.Series]) -> Any:
     import pyarrow as pa
 
-    return pa.array(cents.to_numpy(np.int64), pa.int64()).cast(pa.decimal128(18, 0)).cast(
-        pa.decimal128(20, 2)).to_pandas().map(lambda d: d / 100 if d is not None else d)
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    for name, cents in money.items():
+        table = table.set_column(table.schema.get_field_index(name), name, _decimal_array(cents))
+    return table
 
 
 def write_outputs(result: Result, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
@@ -869,6 +881,12 @@ def write_outputs(result: Result, out_dir: str | Path, fmt: str = "csv") -> list
             if fmt == "csv":
                 frame.to_csv(path, index=False, lineterminator="\n")
             else:
-                frame.to_parquet(path, index=False)
+                import pyarrow.parquet as pq
+
+                src = result.payouts if name == "payouts" else result.credits
+                money = ({"earnings_to_date": src["earnings_to_date_cents"],
+                          "amount": src["amount_cents"]} if name == "payouts"
+                         else {"amount": src["amount_cents"]})
+                pq.write_table(_parquet_table(frame, money), path)
             written.append(Path(out_dir) / path.name)
     return written
