@@ -133,14 +133,15 @@ def credit_lines(plan: Plan, deals: pd.DataFrame, *, splits: pd.DataFrame | None
         ``product, deal_type, region, account``.
     """
     amount, foreign = convert_currency(deals, fx, plan.currency)
+    src = deals.reset_index(drop=True)
     base = pd.DataFrame({
-        "deal_id": deals["deal_id"].to_numpy(),
-        "owner": deals["rep_id"].to_numpy(),
+        "deal_id": src["deal_id"],
+        "owner": src["rep_id"],
         "amount_cents": amount,
         "fx": foreign,
-        "deal_date": deals["close_date"].to_numpy(),
-        "cancel_date": deals["cancel_date"].to_numpy(),
-        **{c: deals[c].to_numpy() for c in ATTRIBUTES},
+        "deal_date": src["close_date"],
+        "cancel_date": src["cancel_date"],
+        **{c: src[c] for c in ATTRIBUTES},
     })
     if splits is not None and len(splits):
         split_ids = pd.Index(splits["deal_id"].unique())
