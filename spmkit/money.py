@@ -79,7 +79,7 @@ def parse_cents(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     parts = text.str.extract(_DECIMAL_RE)
     sign, whole, frac = parts[0], parts[1], parts[2]
     bad = (sign.isna() | ((whole.fillna("") == "") & (frac.fillna("") == ""))).to_numpy()
-    bad |= s.isna().to_numpy()
+    bad = bad | s.isna().to_numpy()
     whole = whole.fillna("").str.slice(0, 15).replace("", "0")
     frac = frac.fillna("")
     first2 = (frac.str.slice(0, 2) + "00").str.slice(0, 2)
