@@ -1,0 +1,218 @@
+"""``spmkit quota`` (propose quotas and write a quotas file) and ``spmkit quota-report``
+(the quota-setting notebook rendered to HTML).  Thin: all the work is in spmkit.quota."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from spmkit.errors import InputError
+
+METHODS = ("growth", "share", "potential", "forecast")
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--history", required=True, metavar="DEALS",
+                   help="deals file (.csv/.parquet/.xlsx) covering at least the prior year")
+    p.add_argument("--roster", default=None, metavar="R",
+                   help="roster: reps, regions, hire/term dates and optional 'potential'")
+    p.add_argument("--fx", default=None, metavar="F",
+                   help="fx rates for deals in other currencies (default: fx.* beside DEALS)")
+    p.add_argument("--currency", default="USD", help="plan currency (default USD)")
+    p.add_argument("--year", required=True, type=int, help="plan year; history is the year before")
+    p.add_argument("--period", choices=("month", "quarter"), default="quarter",
+                   help="quota period (default quarter)")
+    p.add_argument("--method", required=True, metavar="|".join(METHODS),
+                   help="growth, share (of history), potential (roster column) or forecast")
+    p.add_argument("--target", default=None, metavar="AMOUNT",
+                   help="company target to allocate, in currency units (share/potential)")
+    p.add_argument("--growth", default="0.1", metavar="G",
+                   help="growth over prior-year sales (growth method; default 0.1)")
+    p.add_argument("--floor", default="0.5", help="floor as a multiple of the team median")
+    p.add_argument("--ceiling", default="2.0", help="ceiling as a multiple of the team median")
+    p.add_argument("--weight", default=None,
+                   help="weight of history vs potential, 0..1 (blend for share/forecast)")
+    p.add_argument("--phasing", default="history",
+                   help="history (seasonality), even, or comma-separated weights per period")
+    p.add_argument("--ramp", default=None, metavar="F1,F2,...",
+                   help="new-hire ramp factors per quarter of tenure, e.g. 0.25,0.5,0.75")
+    p.add_argument("--proration", choices=("months", "days", "none"), default="months",
+                   help="proration of partial years (default months, mid-month rule)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the forecast simulations")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``quota`` and ``quota-report`` subcommands."""
+    p = subparsers.add_parser(
+        "quota", help="propose quotas from sales history and write a quotas file",
+        description="Propose next year's quotas (growth, share of a target, potential or "
+                    "forecast), phase them into periods, prorate/ramp partial years, and "
+                    "write rep_id,period_start,quota for spmkit calc. Prints a summary "
+                    "with health checks.")
+    _common(p)
+    p.add_argument("--out", required=True, metavar="FILE", help="quotas file (.csv or .parquet)")
+    p.set_defaults(func=run_quota)
+
+    r = subparsers.add_parser(
+        "quota-report", help="render the quota-setting notebook to HTML",
+        description="Run notebooks/quota_setting.ipynb on the history and write "
+                    "report.html, report.ipynb and metrics.json to OUT.")
+    _common(r)
+    r.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    r.add_argument("--audience", choices=("executive", "analyst"), default="analyst")
+    r.set_defaults(func=run_quota_report)
+
+
+def _split(text: str | None, what: str) -> list[str] | None:
+    if text is None:
+        return None
+    parts = [t.strip() for t in text.split(",") if t.strip()]
+    if not parts:
+        raise InputError(f"settings: {what} {text!r} is empty")
+    return parts
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """Validate the settings (before any data is read) into propose_quotas keywords."""
+    from spmkit.money import to_decimal
+    from spmkit.quota.proposal import parse_amount
+
+    if args.method not in METHODS:
+        raise InputError(f"settings: unknown method {args.method!r}; use one of "
+                         f"{', '.join(METHODS)}")
+    target = None
+    if args.target is not None:
+        target = parse_amount(args.target, "--target")
+        if target < 0:
+            raise InputError(f"settings: --target {args.target} must not be negative")
+    if args.method in ("share", "potential") and target is None:
+        raise InputError(f"settings: --method {args.method} needs --target AMOUNT to allocate")
+    numbers = {"growth": args.growth, "floor": args.floor, "ceiling": args.ceiling}
+    if args.weight is not None:
+        numbers["weight"] = args.weight
+    for key, value in numbers.items():
+        try:
+            ok = to_decimal(value).is_finite()
+        except ArithmeticError:
+            ok = False
+        if not ok:
+            raise InputError(f"settings: --{key} {value!r} is not a number")
+    phasing: Any = args.phasing
+    if phasing not in ("history", "even"):
+        phasing = _split(phasing, "phasing")
+        for w in phasing:
+            try:
+                to_decimal(w)
+            except ArithmeticError:
+                raise InputError(f"settings: phasing weight {w!r} is not a number") from None
+    ramp = _split(args.ramp, "ramp")
+    return {"year": args.year, "method": args.method, "period": args.period,
+            "target_cents": target, "growth": args.growth, "floor": args.floor,
+            "ceiling": args.ceiling, "weight": args.weight, "phasing": phasing, "ramp": ramp,
+            "proration": args.proration, "currency": args.currency, "seed": args.seed}
+
+
+def _fx_path(args: argparse.Namespace) -> str | None:
+    if args.fx:
+        return args.fx
+    folder = Path(args.history).parent
+    for ext in (".csv", ".parquet", ".xlsx"):
+        candidate = folder / f"fx{ext}"
+        if candidate.exists():
+            return str(candidate)
+    return None
+
+
+def _load(args: argparse.Namespace) -> dict[str, Any]:
+    from spmkit.quota import load_potential
+    from spmkit.tables import load_deals, load_fx, load_roster
+
+    deals = load_deals(args.history)
+    roster = potential = None
+    if args.roster:
+        roster = load_roster(args.roster)
+        potential = load_potential(args.roster)
+    fx_path = _fx_path(args)
+    fx = load_fx(fx_path) if fx_path else None
+    return {"deals": deals, "roster": roster, "potential": potential, "fx": fx,
+            "fx_path": fx_path}
+
+
+def _money(cents: int | float | None) -> str:
+    if cents is None:
+        return "n/a"
+    return f"{cents / 100:,.2f}"
+
+
+def run_quota(args: argparse.Namespace) -> int:
+    from spmkit.quota import propose_quotas, write_quotas
+
+    settings = _settings(args)
+    out = Path(args.out)
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise InputError(f"{out}: the quotas file must end in .csv or .parquet")
+    data = _load(args)
+    if settings["method"] == "potential" and data["potential"] is None:
+        raise InputError(f"{args.roster or 'roster'}: --method potential needs a roster with a "
+                         "'potential' column")
+    proposal = propose_quotas(data["deals"], roster=data["roster"],
+                              potential=data["potential"], fx=data["fx"], **settings)
+    write_quotas(proposal.quotas, out)
+    print(summary_text(proposal, out))
+    return 0
+
+
+def summary_text(proposal: Any, out: Path | str) -> str:
+    """The terminal summary of a proposal."""
+    f = proposal.health.figures
+    m = proposal.metrics()
+    lines = [
+        f"wrote {out}: {len(proposal.quotas)} rows "
+        f"({m['reps']} reps x {proposal.periods.count} {m['period']}s), plan year {m['year']}",
+        f"method: {m['method']}  history: {proposal.settings['history_start']} .. "
+        f"{proposal.settings['history_end']}",
+        f"total quota: {_money(m['total_quota_cents'])}"
+        + (f"  target: {_money(m['target_cents'])}" if m["target_cents"] is not None else ""),
+    ]
+    if proposal.forecast_total is not None:
+        t = proposal.forecast_total
+        lines.append(f"forecast: {_money(float(t['mean']))} (90% interval "
+                     f"{_money(float(t['pi_lower']))} .. {_money(float(t['pi_upper']))})  "
+                     f"coverage (quota / forecast): {f['coverage']:.2f}")
+    share = f["share_at_or_above_100"]
+    lines.append(f"health ({f['replay_basis']}, {f['reps_replayed']} reps): "
+                 f"{share:.1%} at or above quota -> {f['verdict']} "
+                 f"(norm: 60-70% healthy, >85% too easy, <45% too hard); median attainment "
+                 f"{f['median_attainment']:.1%}")
+    lines.append("attainment bands: " + ", ".join(
+        f"{b} {r}" for b, r in zip(proposal.health.bands["band"], proposal.health.bands["reps"],
+                                   strict=True)))
+    flagged = proposal.health.regions
+    flagged = flagged[flagged["flag"] != ""]
+    lines.append("regions: " + ("all within 10% of their share of history" if flagged.empty else
+                                "; ".join(f"{r} {fl}" for r, fl in
+                                          zip(flagged["region"], flagged["flag"], strict=True))))
+    lines.extend(f"note: {n}" for n in proposal.notes)
+    return "\n".join(lines)
+
+
+def run_quota_report(args: argparse.Namespace) -> int:
+    from spmkit.report.notebook import run_notebook
+
+    settings = _settings(args)
+    fx_path = _fx_path(args)
+    params = {
+        "history_path": str(Path(args.history).resolve()),
+        "roster_path": str(Path(args.roster).resolve()) if args.roster else None,
+        "fx_path": str(Path(fx_path).resolve()) if fx_path else None,
+        "year": settings["year"], "method": settings["method"], "period": settings["period"],
+        "target": args.target, "growth": str(args.growth), "floor": str(args.floor),
+        "ceiling": str(args.ceiling), "weight": args.weight,
+        "phasing": settings["phasing"], "ramp": settings["ramp"],
+        "proration": settings["proration"], "currency": settings["currency"],
+        "seed": settings["seed"],
+    }
+    files = run_notebook("quota_setting.ipynb", params, args.out, audience=args.audience)
+    print(files["html"])
+    return 0

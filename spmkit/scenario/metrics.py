@@ -1,0 +1,301 @@
+"""KPIs of one engine run and per-rep / per-segment differences between two runs.
+
+Everything here reads the frames of a :class:`spmkit.payout.Result` (``payouts``,
+``attainment``, ``reps``); no payout is recomputed.  Conventions used throughout:
+
+- **Attainment** of a rep is annual credit / annual quota: the last period's
+  ``ytd_credit_cents / ytd_quota_cents`` in ``result.attainment`` (all credit in the plan
+  year).  Reps with no quota have no attainment (NaN): they are left out of attainment
+  statistics and counted in ``reps_without_quota``.
+- **Target incentive** of a rep is the roster's annual target incentive prorated by the
+  days employed in the plan year (hire and term dates both count), rounded half away from
+  zero to the cent.  Percent-of-target figures are fractions (1.0 = 100%).
+- **Credited revenue** is ``credit_cents`` of ``result.attainment`` summed over payees and
+  periods.  For ``credit: rollup`` plans this is the team credit the managers are paid on.
+- Band and quota thresholds are compared in integer cents (``credit * 100 >= quota * 125``),
+  so a rep exactly at a band edge belongs to the band above.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from spmkit.errors import SpmkitError
+
+__all__ = [
+    "BANDS",
+    "BAND_KEYS",
+    "attainment_bands",
+    "band_index",
+    "kpis",
+    "rep_deltas",
+    "rep_outcomes",
+    "segment_deltas",
+]
+
+#: Attainment band labels, lowest first; band i starts at ``_EDGES_PCT[i - 1]`` percent.
+BANDS = ("<50%", "50-75%", "75-100%", "100-125%", "125-150%", ">=150%")
+#: Keys of the band shares in :func:`kpis`, in the order of :data:`BANDS`.
+BAND_KEYS = ("share_band_under_50", "share_band_50_75", "share_band_75_100",
+             "share_band_100_125", "share_band_125_150", "share_band_150_plus")
+_EDGES_PCT = np.array([50, 75, 100, 125, 150], dtype=np.int64)
+
+OUTCOME_COLUMNS = ["rep_id", "name", "region", "role", "target_incentive_cents", "credit_cents",
+                   "quota_cents", "attainment", "payout_cents", "payout_pct_of_target"]
+DELTA_COLUMNS = ["rep_id", "name", "region", "role", "attainment", "baseline_payout_cents",
+                 "payout_cents", "delta_cents", "delta_pct"]
+SEGMENT_COLUMNS = ["segment", "reps", "baseline_payout_cents", "payout_cents", "delta_cents",
+                   "delta_pct"]
+
+
+def band_index(credit_cents: np.ndarray, quota_cents: np.ndarray) -> np.ndarray:
+    """Index into :data:`BANDS` of each (credit, quota) pair, compared exactly in cents.
+
+    Pairs with a quota of zero or less get -1 (no attainment).
+    """
+    c = np.asarray(credit_cents, dtype=np.int64)
+    q = np.asarray(quota_cents, dtype=np.int64)
+    idx = (c[:, None] * 100 >= q[:, None] * _EDGES_PCT[None, :]).sum(axis=1)
+    return np.where(q > 0, idx, -1).astype(np.int64)
+
+
+def _prorated_ti(reps: pd.DataFrame, result) -> np.ndarray:
+    """Annual target incentive x days employed in the plan year / days in the year (cents)."""
+    ti = pd.to_numeric(reps["target_incentive_cents"], errors="coerce").fillna(0)
+    ti = ti.to_numpy(np.int64)
+    start = np.datetime64(result.periods.starts[0].to_datetime64(), "D")
+    end = np.datetime64(result.periods.year_end.to_datetime64(), "D")
+    year_days = int((end - start).astype(np.int64)) + 1
+    hire = pd.to_datetime(reps["hire_date"], errors="coerce").to_numpy("datetime64[D]")
+    term = pd.to_datetime(reps["term_date"], errors="coerce").to_numpy("datetime64[D]")
+    first = np.where(np.isnat(hire) | (hire < start), start, hire)
+    last = np.where(np.isnat(term) | (term > end), end, term)
+    days = np.clip((last - first).astype(np.int64) + 1, 0, year_days)
+    mag = (2 * np.abs(ti) * days + year_days) // (2 * year_days)
+    return np.where(ti < 0, -mag, mag).astype(np.int64)
+
+
+def rep_outcomes(result) -> pd.DataFrame:
+    """One row per payee: what they sold against quota and what they were paid.
+
+    Parameters
+    ----------
+    result : spmkit.payout.Result
+        An engine run.
+
+    Returns
+    -------
+    DataFrame
+        ``rep_id, name, region, role`` (str/NA), ``target_incentive_cents`` (int64, annual
+        target prorated by days employed), ``credit_cents, quota_cents`` (int64, plan year),
+        ``attainment`` (float, NaN without quota), ``payout_cents`` (int64, every payout row
+        including draws), ``payout_pct_of_target`` (float fraction, NaN without a target).
+        Sorted by ``rep_id``.
+    """
+    reps = result.reps.reset_index(drop=True)
+    last = result.attainment.sort_values(["rep_id", "period_index"], kind="stable")
+    last = last.groupby("rep_id", sort=False).tail(1).set_index("rep_id")
+    ids = reps["rep_id"]
+    credit = last["ytd_credit_cents"].reindex(ids).fillna(0).to_numpy(np.int64)
+    quota = last["ytd_quota_cents"].reindex(ids).fillna(0).to_numpy(np.int64)
+    pay = result.payouts.groupby("rep_id", sort=False)["amount_cents"].sum()
+    payout = pay.reindex(ids).fillna(0).to_numpy(np.int64)
+    ti = _prorated_ti(reps, result)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        attainment = np.where(quota > 0, credit / np.where(quota > 0, quota, 1), np.nan)
+        pct = np.where(ti > 0, payout / np.where(ti > 0, ti, 1), np.nan)
+    out = pd.DataFrame({
+        "rep_id": ids.astype("str").to_numpy(),
+        "name": reps["name"].astype("str").to_numpy() if "name" in reps else pd.NA,
+        "region": reps["region"].astype("str").to_numpy() if "region" in reps else pd.NA,
+        "role": reps["role"].astype("str").to_numpy() if "role" in reps else pd.NA,
+        "target_incentive_cents": ti,
+        "credit_cents": credit,
+        "quota_cents": quota,
+        "attainment": attainment,
+        "payout_cents": payout,
+        "payout_pct_of_target": pct,
+    })
+    for col in ("name", "region", "role"):
+        out[col] = out[col].astype("str")
+    return out.sort_values("rep_id", kind="stable").reset_index(drop=True)[OUTCOME_COLUMNS]
+
+
+def attainment_bands(result) -> pd.DataFrame:
+    """How many reps (with a quota) fall in each attainment band.
+
+    Returns
+    -------
+    DataFrame
+        ``band`` (str, one of :data:`BANDS`, in order), ``reps`` (int64), ``share`` (float,
+        of reps with a quota; NaN when no rep has one).
+    """
+    return _bands_frame(rep_outcomes(result))
+
+
+def _bands_frame(outcomes: pd.DataFrame) -> pd.DataFrame:
+    idx = band_index(outcomes["credit_cents"].to_numpy(), outcomes["quota_cents"].to_numpy())
+    counts = np.bincount(idx[idx >= 0], minlength=len(BANDS))
+    n = int(counts.sum())
+    share = counts / n if n else np.full(len(BANDS), np.nan)
+    return pd.DataFrame({"band": pd.array(BANDS, dtype="str"), "reps": counts.astype(np.int64),
+                         "share": share})
+
+
+def _ratio(num: float, den: float) -> float:
+    return float(num) / float(den) if den else math.nan
+
+
+def kpis(result) -> pd.Series:
+    """The headline numbers of one engine run.
+
+    Parameters
+    ----------
+    result : spmkit.payout.Result
+
+    Returns
+    -------
+    Series
+        Named after the plan, object dtype, with:
+
+        - ``total_payout_cents`` (int): every payout row, draws included.
+        - ``credited_revenue_cents`` (int): plan-year credit of all payees.
+        - ``cost_of_sales`` (float): total payout / credited revenue (NaN when no revenue).
+        - ``target_incentive_cents`` (int): payees' prorated target incentive.
+        - ``payout_pct_of_target`` (float): total payout / target incentive.
+        - ``reps`` (int): payees; ``reps_without_quota`` (int): payees left out of the
+          attainment statistics below.
+        - ``median_attainment``, ``share_at_or_above_100``, ``share_below_50`` (float).
+        - ``top_fifth_payout_share`` (float): the payout of the top ceil(n/5) reps by
+          attainment (ties broken by ``rep_id``) over the payout of all n reps with a quota.
+        - ``pay_slope`` (float): OLS slope of each rep's payout as a fraction of target on
+          attainment (reps with quota and target; NaN with fewer than two distinct
+          attainments). 0.8 means 80% of target more pay per 100% more attainment.
+        - one share per attainment band, keys :data:`BAND_KEYS`.
+    """
+    o = rep_outcomes(result)
+    total = int(o["payout_cents"].sum())
+    revenue = int(result.attainment["credit_cents"].sum())
+    target = int(o["target_incentive_cents"].sum())
+    has_q = o["quota_cents"].to_numpy() > 0
+    q = o[has_q]
+    n = len(q)
+    credit, quota = q["credit_cents"].to_numpy(np.int64), q["quota_cents"].to_numpy(np.int64)
+    values: dict[str, object] = {
+        "total_payout_cents": total,
+        "credited_revenue_cents": revenue,
+        "cost_of_sales": _ratio(total, revenue),
+        "target_incentive_cents": target,
+        "payout_pct_of_target": _ratio(total, target),
+        "reps": len(o),
+        "reps_without_quota": int((~has_q).sum()),
+        "median_attainment": float(np.median(q["attainment"])) if n else math.nan,
+        "share_at_or_above_100": _ratio((credit >= quota).sum(), n),
+        "share_below_50": _ratio((credit * 2 < quota).sum(), n),
+        "top_fifth_payout_share": _top_fifth_share(q),
+        "pay_slope": _pay_slope(q),
+    }
+    bands = _bands_frame(o)
+    values.update(dict(zip(BAND_KEYS, bands["share"].astype(float).tolist(), strict=True)))
+    return pd.Series(values, dtype=object, name=result.plan.plan)
+
+
+def _top_fifth_share(q: pd.DataFrame) -> float:
+    n = len(q)
+    if not n:
+        return math.nan
+    top = max(1, math.ceil(n / 5))
+    ranked = q.sort_values(["attainment", "rep_id"], ascending=[False, True], kind="stable")
+    pay = ranked["payout_cents"].to_numpy(np.int64)
+    return _ratio(int(pay[:top].sum()), int(pay.sum()))
+
+
+def _pay_slope(q: pd.DataFrame) -> float:
+    ok = q["payout_pct_of_target"].notna().to_numpy()
+    x = q["attainment"].to_numpy(np.float64)[ok]
+    y = q["payout_pct_of_target"].to_numpy(np.float64)[ok]
+    if len(x) < 2 or np.ptp(x) == 0:
+        return math.nan
+    design = np.column_stack([np.ones_like(x), x])
+    coef, *_ = np.linalg.lstsq(design, y, rcond=None)
+    return float(coef[1])
+
+
+def rep_deltas(baseline_result, result) -> pd.DataFrame:
+    """Each rep's payout under ``result`` against ``baseline_result``.
+
+    A rep paid by only one of the two plans counts as paid 0 by the other.
+
+    Returns
+    -------
+    DataFrame
+        ``rep_id, name, region, role`` (str), ``attainment`` (float, under ``result``; the
+        baseline's when the rep is not a payee of ``result``), ``baseline_payout_cents,
+        payout_cents, delta_cents`` (int64), ``delta_pct`` (float, delta / baseline payout;
+        NaN when the baseline paid 0).  Sorted by ``delta_cents`` (biggest losers first),
+        then ``rep_id``.
+    """
+    base = rep_outcomes(baseline_result).set_index("rep_id")
+    new = rep_outcomes(result).set_index("rep_id")
+    ids = new.index.union(base.index, sort=False).sort_values()
+    new_r, base_r = new.reindex(ids), base.reindex(ids)
+    out = pd.DataFrame({"rep_id": ids.astype("str")})
+    in_new = ids.isin(new.index)
+    for col in ("name", "region", "role", "attainment"):
+        out[col] = np.where(in_new, new_r[col].to_numpy(object), base_r[col].to_numpy(object))
+    for col in ("name", "region", "role"):
+        out[col] = out[col].astype("str")
+    out["attainment"] = out["attainment"].astype(np.float64)
+    b = base_r["payout_cents"].fillna(0).to_numpy(np.int64)
+    p = new_r["payout_cents"].fillna(0).to_numpy(np.int64)
+    out["baseline_payout_cents"] = b
+    out["payout_cents"] = p
+    out["delta_cents"] = p - b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["delta_pct"] = np.where(b != 0, (p - b) / np.where(b != 0, b, 1), np.nan)
+    out = out.sort_values(["delta_cents", "rep_id"], kind="stable").reset_index(drop=True)
+    return out[DELTA_COLUMNS]
+
+
+def segment_deltas(baseline_result, result, by: str = "region") -> pd.DataFrame:
+    """Payout change by region or role.
+
+    Parameters
+    ----------
+    by : {"region", "role"}
+        The roster column to group by; reps without one form the segment ``"(none)"``.
+
+    Returns
+    -------
+    DataFrame
+        ``segment`` (str), ``reps`` (int64), ``baseline_payout_cents, payout_cents,
+        delta_cents`` (int64), ``delta_pct`` (float; NaN when the baseline paid 0).  Sorted
+        by ``delta_cents`` then ``segment``.
+
+    Raises
+    ------
+    SpmkitError
+        ``by`` is not ``region`` or ``role``.
+    """
+    if by not in ("region", "role"):
+        raise SpmkitError(f"segment_deltas: by must be 'region' or 'role', not {by!r}")
+    d = rep_deltas(baseline_result, result)
+    seg = d[by].fillna("(none)").astype("str")
+    seg = seg.where(seg.str.strip() != "", "(none)")
+    g = d.assign(segment=seg).groupby("segment", sort=True)
+    out = pd.DataFrame({
+        "reps": g.size().astype(np.int64),
+        "baseline_payout_cents": g["baseline_payout_cents"].sum().astype(np.int64),
+        "payout_cents": g["payout_cents"].sum().astype(np.int64),
+    }).reset_index()
+    out["segment"] = out["segment"].astype("str")
+    b = out["baseline_payout_cents"].to_numpy(np.int64)
+    p = out["payout_cents"].to_numpy(np.int64)
+    out["delta_cents"] = p - b
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["delta_pct"] = np.where(b != 0, (p - b) / np.where(b != 0, b, 1), np.nan)
+    out = out.sort_values(["delta_cents", "segment"], kind="stable").reset_index(drop=True)
+    return out[SEGMENT_COLUMNS]

@@ -1,0 +1,1099 @@
+"""Input tables: read deals, quotas, roster, splits and fx from CSV, Parquet, Excel or a frame.
+
+Every loader returns a new DataFrame with canonical column names and dtypes (see
+``docs/internals.md``) or raises one :class:`~spmkit.errors.InputError` listing *every*
+problem found, each naming the file, the line (CSV, header = line 1) or row (Excel sheet
+row; 1-based for Parquet and DataFrames) and the column.
+
+How values are read:
+
+- CSV is read as text (UTF-8, a leading Excel BOM and CRLF line ends are fine; an empty
+  field is missing), so amounts are parsed exactly from their digits.  Excel cells are
+  read as text too; Parquet and DataFrame columns keep their types.
+- Amounts become int64 cents, exactly: numbers via :func:`spmkit.money.parse_cents`, text
+  by the same digit rule (half away from zero: ``"1234.565"`` -> 123457).  Thousands
+  separators must be well formed (``1,234.50``); ``1,5`` is rejected rather than read as 15.
+- Dates are ISO (``2026-01-31``, also with a time part such as
+  ``1996-07-04 00:00:00.000``) and are normalized to midnight ``datetime64[us]``.
+- Ids and text are stripped of surrounding whitespace; blank means missing.  Currency
+  codes are upper-cased, ``draw_type`` lower-cased.
+- Split shares are exact to 9 decimal places (``share_ppb``, parts per billion; finer
+  digits in text are an error, binary floats are rounded to the nearest ppb) and must sum
+  to exactly 1 per deal.
+- Columns the loader does not know are ignored.  A ``mapping`` renames source columns
+  to canonical ones before anything else (``{"Opportunity Owner": "rep_id"}``).
+
+Structure checks (required columns, dtypes, nullability, value ranges, unique keys) run
+through pandera schemas with ``lazy=True``; checks across rows (split sums, duplicate
+keys with both lines, the manager tree) are vectorized pandas.  Nothing here loops over
+deals in Python.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow as arrow
+import pyarrow.parquet as pq
+from pandera.errors import SchemaErrors
+
+from spmkit.errors import InputError, Problem
+from spmkit.money import parse_cents
+
+__all__ = [
+    "Inputs",
+    "load_data_dir",
+    "load_deals",
+    "load_fx",
+    "load_inputs",
+    "load_quotas",
+    "load_roster",
+    "load_splits",
+]
+
+Source = str | Path | pd.DataFrame
+
+#: At most this many problems are listed per kind of problem; the rest are counted.
+PER_CHECK_LIMIT = 50
+SUFFIXES = (".csv", ".parquet", ".xlsx")
+DRAW_TYPES = ("recoverable", "non_recoverable")
+PPB = 1_000_000_000
+
+_DATE = "datetime64[us]"
+_THOUSANDS_RE = r"^\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*$"
+_FIXED_RE = r"^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$"
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, eq=False)
+class Inputs:
+    """The validated input tables of one calculation.
+
+    ``deals`` is required; the others are ``None`` when not given.  ``sources`` maps each
+    table name to the file (or table) name it came from, for messages further down.
+    """
+
+    deals: pd.DataFrame
+    quotas: pd.DataFrame | None = None
+    roster: pd.DataFrame | None = None
+    splits: pd.DataFrame | None = None
+    fx: pd.DataFrame | None = None
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+
+# --------------------------------------------------------------------------- locating
+
+
+@dataclass(frozen=True)
+class _Loc:
+    """Where each row of a frame came from: ``line N`` (CSV) or ``row N``."""
+
+    name: str
+    kind: str
+    numbers: np.ndarray  # int64, one per frame position
+
+    def where(self, pos: int) -> str:
+        return f"{self.kind} {int(self.numbers[pos])}"
+
+    def number(self, pos: int) -> int:
+        return int(self.numbers[pos])
+
+
+class _Collector:
+    """Collects problems of one table, capped per kind, sorted by row at the end."""
+
+    def __init__(self, loc: _Loc):
+        self.loc = loc
+        self.items: list[tuple[int, int, Problem]] = []
+
+    def add(self, message: str, *, pos: int | None = None, column: str | None = None) -> None:
+        where = None if pos is None else self.loc.where(pos)
+        order = -1 if pos is None else self.loc.number(pos)
+        self.items.append((order, len(self.items), Problem(self.loc.name, message, where, column)))
+
+    def rows(
+        self,
+        mask: np.ndarray | pd.Series,
+        column: str | None,
+        message: Callable[[int], str] | str,
+    ) -> None:
+        """One problem per True position in ``mask`` (the first few, then a count)."""
+        positions = np.flatnonzero(np.asarray(mask, dtype=bool))
+        for pos in positions[:PER_CHECK_LIMIT]:
+            text = message if isinstance(message, str) else message(int(pos))
+            self.add(text, pos=int(pos), column=column)
+        more = len(positions) - PER_CHECK_LIMIT
+        if more > 0:
+            what = message if isinstance(message, str) else "the same problem"
+            self.add(f"{more} more rows: {what}", column=column)
+
+    def problems(self) -> list[Problem]:
+        return [p for _, _, p in sorted(self.items, key=lambda t: (t[0], t[1]))]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read(
+    src: Source, table: str, name: str | None
+) -> tuple[pd.DataFrame, _Loc]:
+    """The raw frame (columns stripped, fully blank rows dropped) and where rows came from."""
+    if isinstance(src, pd.DataFrame):
+        frame = src.reset_index(drop=True)
+        n = len(frame)
+        return frame, _Loc(name or table, "row", np.arange(1, n + 1, dtype=np.int64))
+    if not isinstance(src, (str, Path)):
+        raise TypeError(f"{table}: expected a path or a DataFrame, got {type(src).__name__}")
+    path = Path(src)
+    label = name or path.name
+    if not path.is_file():
+        raise InputError(Problem(label, f"file not found: {path}"))
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            frame = pd.read_csv(
+                path, dtype=str, keep_default_na=False, na_values=[""],
+                encoding="utf-8-sig", skip_blank_lines=False,
+            )
+            kind, first = "line", 2
+        elif suffix == ".xlsx":
+            frame = pd.read_excel(path, sheet_name=0, dtype=str)
+            kind, first = "row", 2
+        elif suffix == ".parquet":
+            frame = _read_parquet(path)
+            kind, first = "row", 1
+        else:
+            raise InputError(Problem(
+                label, f"unsupported file type {suffix or '(none)'!r}; use .csv, .parquet or .xlsx"
+            ))
+    except InputError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise InputError(Problem(label, f"cannot read the file as UTF-8 text ({exc.reason})")) \
+            from None
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file for the user
+        raise InputError(Problem(label, f"cannot read the file: {exc}")) from None
+    numbers = np.arange(first, first + len(frame), dtype=np.int64)
+    if kind == "line" or suffix == ".xlsx":
+        blank = frame.isna().all(axis=1).to_numpy()
+        if blank.any():
+            frame = frame.loc[~blank].reset_index(drop=True)
+            numbers = numbers[~blank]
+    return frame, _Loc(label, kind, numbers)
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    table = pq.read_table(path)
+    columns = []
+    for fld, col in zip(table.schema, table.columns, strict=True):
+        if arrow.types.is_decimal(fld.type):
+            col = col.cast(arrow.string())  # exact digits, parsed like CSV text
+        elif arrow.types.is_date(fld.type):
+            col = col.cast(arrow.timestamp("us"))
+        columns.append(col)
+    table = arrow.table(columns, names=table.column_names)
+    return table.to_pandas()
+
+
+def _apply_mapping(
+    frame: pd.DataFrame, mapping: Mapping[str, str] | None, out: _Collector, strict: bool
+) -> tuple[pd.DataFrame, dict[str, str], set[str]]:
+    """Strip column names, rename by ``mapping``; returns frame, canonical->source, used keys."""
+    stripped = [str(c).strip() for c in frame.columns]
+    if list(frame.columns) != stripped:
+        frame = frame.set_axis(stripped, axis=1)
+    found = list(frame.columns)
+    used: set[str] = set()
+    shown: dict[str, str] = {}
+    if mapping:
+        rename = {}
+        for source_col, canonical in mapping.items():
+            key = str(source_col).strip()
+            if key in found:
+                rename[key] = canonical
+                shown[canonical] = key
+                used.add(source_col)
+            elif strict:
+                out.add(f"the column mapping names column {key!r}, which the file lacks "
+                        f"(columns found: {', '.join(found) or 'none'})", column=key)
+        if rename:
+            frame = frame.rename(columns=rename)
+    seen: set[str] = set()
+    for col in frame.columns:
+        if col in seen:
+            out.add(f"column {col!r} appears more than once"
+                    + (" after the column mapping" if mapping else ""), column=col)
+        seen.add(col)
+    return frame, shown, used
+
+
+def _require(frame: pd.DataFrame, required: list[str], out: _Collector, shown: dict) -> None:
+    """Required columns, checked by pandera; names the columns found."""
+    schema = pa.DataFrameSchema({c: pa.Column(nullable=True) for c in required})
+    try:
+        schema.validate(frame.head(0), lazy=True)
+    except SchemaErrors as err:
+        cases = err.failure_cases
+        missing = cases.loc[cases["check"] == "column_in_dataframe", "failure_case"].tolist()
+        found = ", ".join(map(str, frame.columns)) or "none"
+        for col in missing:
+            out.add(f"missing required column {col!r} (columns found: {found})", column=col)
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """``str`` dtype, surrounding whitespace stripped, blank -> missing."""
+    if pd.api.types.is_float_dtype(s.dtype):
+        x = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        ok = np.isfinite(x)
+        if ok.any() and np.all(x[ok] == np.round(x[ok])) and np.all(np.abs(x[ok]) < 2**53):
+            s = s.astype("Int64")  # ids such as 5.0 read from a column with gaps -> "5"
+    if pd.api.types.is_string_dtype(s.dtype) and s.dtype != object:
+        t = s
+    else:
+        t = s.astype("str")
+    t = t.str.strip()
+    return t.mask(t == "")
+
+
+def _raw_text(values: pd.Series, pos: int) -> str:
+    v = values.iloc[pos]
+    return repr(str(v).strip()) if not _is_missing(v) else "(blank)"
+
+
+def _is_missing(v: object) -> bool:
+    try:
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _dates(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Midnight ``datetime64[us]`` and a mask of values that are not dates."""
+    if isinstance(s.dtype, pd.DatetimeTZDtype):
+        d = s.dt.tz_localize(None)
+        return d.dt.normalize().astype(_DATE), np.zeros(len(s), dtype=bool)
+    if pd.api.types.is_datetime64_any_dtype(s.dtype):
+        return s.dt.normalize().astype(_DATE), np.zeros(len(s), dtype=bool)
+    if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+        present = s.notna().to_numpy()
+        try:
+            d = pd.to_datetime(s, errors="coerce")
+        except (TypeError, ValueError):
+            d = pd.to_datetime(s.astype("str"), format="ISO8601", errors="coerce")
+    else:
+        t = _text(s)
+        present = t.notna().to_numpy()
+        try:
+            d = pd.to_datetime(t, format="ISO8601", errors="coerce")
+        except (TypeError, ValueError):  # mixed time zones
+            d = pd.to_datetime(t, format="ISO8601", errors="coerce", utc=True)
+    if isinstance(d.dtype, pd.DatetimeTZDtype):
+        d = d.dt.tz_localize(None)
+    d = d.dt.normalize().astype(_DATE)
+    bad = present & d.isna().to_numpy()
+    return d, bad
+
+
+def _decimal_text(s: pd.Series) -> pd.Series:
+    """Object columns (Decimals, floats, ints, text) as plain decimal text (per element)."""
+    def one(v: object) -> object:
+        if _is_missing(v):
+            return None
+        if isinstance(v, Decimal):
+            return format(v, "f")
+        if isinstance(v, float):
+            return format(Decimal(repr(v)), "f")
+        return str(v)
+
+    return _text(s.map(one).astype("str"))
+
+
+def _money(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(cents, missing, bad)`` for a column of amounts."""
+    if pd.api.types.is_bool_dtype(s.dtype):
+        s = s.astype("str")
+    if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype):
+        missing = s.isna().to_numpy()
+        cents, bad = parse_cents(s)
+        x = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = (bad | (np.abs(x) >= 1e16)) & ~missing
+        return np.where(bad, 0, cents).astype(np.int64), missing, bad
+    t = _decimal_text(s) if s.dtype == object else _text(s)
+    has_comma = t.str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
+    if has_comma.any():  # only well-formed thousands separators: "1,234.50", never "1,5"
+        grouped = t.str.match(_THOUSANDS_RE).fillna(False).to_numpy(dtype=bool)
+        t = t.where(~grouped, t.str.replace(",", "", regex=False))
+    # Text goes through the same exact rule as parse_cents (digits, half away from zero),
+    # with up to 16 integer digits instead of silently truncating at 15.
+    cents, missing, bad = _fixed(t, 2)
+    return np.where(bad, 0, cents).astype(np.int64), missing, bad
+
+
+def _fixed(
+    s: pd.Series, places: int, *, exact: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(value x 10**places as int64, missing, bad)``, exact from text, half away from zero.
+
+    With ``exact``, text with non-zero digits beyond ``places`` is bad instead of rounded
+    (binary floats are still rounded: they carry no exact digits).
+    """
+    scale = 10**places
+    if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype):
+        x = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = np.isnan(x)
+        bad = ~np.isfinite(x) & ~missing | (np.abs(np.nan_to_num(x)) >= 9e18 / scale)
+        y = np.round(np.where(missing | bad, 0.0, x) * scale, 3)
+        return (np.sign(y) * np.floor(np.abs(y) + 0.5)).astype(np.int64), missing, bad
+    t = _decimal_text(s) if s.dtype == object else _text(s)
+    missing = t.isna().to_numpy()
+    parts = t.str.extract(_FIXED_RE)
+    sign, whole, frac = parts[0], parts[1].fillna(""), parts[2].fillna("")
+    bad = (sign.isna() | ((whole == "") & (frac == "")) | (whole.str.len() > 18 - places))
+    bad = bad.to_numpy(dtype=bool) & ~missing
+    ok = ~(bad | missing)
+    whole = whole.where(ok, "0").replace("", "0")
+    head = (frac.str.slice(0, places) + "0" * places).str.slice(0, places).where(ok, "0")
+    nxt = (frac.str.slice(places, places + 1) + "0").str.slice(0, 1).where(ok, "0")
+    if exact:  # digits beyond ``places`` must be zeros
+        beyond = frac.str.slice(places).str.contains(r"[1-9]").fillna(False).to_numpy(bool)
+        bad |= beyond & ~missing
+        ok &= ~beyond
+    w = pd.to_numeric(whole).to_numpy(dtype=np.int64)
+    f = pd.to_numeric(head).to_numpy(dtype=np.int64)
+    up = pd.to_numeric(nxt).to_numpy(dtype=np.int64) >= 5
+    mag = w * scale + f + up
+    neg = (sign.fillna("") == "-").to_numpy()
+    return np.where(ok, np.where(neg, -mag, mag), 0).astype(np.int64), missing, bad
+
+
+def _decimals(s: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Exact :class:`Decimal` objects (small tables only: one Python call per value)."""
+    def one(v: object) -> Decimal | None:
+        if _is_missing(v):
+            return None
+        if isinstance(v, Decimal):
+            return v
+        if isinstance(v, float):
+            return Decimal(repr(v))
+        text = str(v).strip().replace("_", "x")
+        if not text:
+            return None
+        try:
+            d = Decimal(text)
+        except InvalidOperation:
+            return Decimal("NaN")
+        return d
+
+    vals = [one(v) for v in s.tolist()]
+    missing = np.array([v is None for v in vals], dtype=bool)
+    bad = np.array([v is not None and not v.is_finite() for v in vals], dtype=bool)
+    return pd.Series(vals, dtype=object), missing, bad
+
+
+def _years(s: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+    """Nullable Int64 calendar years and masks (missing, not a year)."""
+    if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype):
+        x = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = np.isnan(x)
+    else:
+        t = _decimal_text(s) if s.dtype == object else _text(s)
+        missing = t.isna().to_numpy()
+        x = pd.to_numeric(t, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    ok = np.isfinite(x) & (x == np.round(np.nan_to_num(x))) & (x >= 1) & (x <= 9999)
+    bad = ~ok & ~missing
+    years = pd.array(np.where(ok, np.nan_to_num(x), 0).astype(np.int64), dtype="Int64")
+    years[~ok] = pd.NA
+    return pd.Series(years), missing, bad
+
+
+# --------------------------------------------------------------------------- specs
+
+
+@dataclass(frozen=True)
+class _Col:
+    name: str  # canonical source column
+    kind: str  # id | text | upper | lower | date | money | share | rate | year
+    required: bool = False  # the column must exist
+    nullable: bool = True  # a blank value is allowed
+    out: str | None = None  # output name (amount -> amount_cents)
+    alt: str | None = None  # an already-converted source column accepted instead
+    blank: int | None = None  # value for blank money cells (draw -> 0)
+    checks: tuple[tuple[pa.Check, str], ...] = ()  # pandera checks and their messages
+
+    @property
+    def output(self) -> str:
+        return self.out or self.name
+
+
+_NONNEG = ((pa.Check.ge(0), "must not be negative"),)
+_SPECS: dict[str, tuple[_Col, ...]] = {
+    "deals": (
+        _Col("deal_id", "id", required=True, nullable=False),
+        _Col("rep_id", "id", required=True, nullable=False),
+        _Col("close_date", "date", required=True, nullable=False),
+        _Col("amount", "money", required=True, nullable=False, out="amount_cents",
+             alt="amount_cents"),
+        _Col("currency", "upper"),
+        _Col("product", "text"),
+        _Col("deal_type", "text"),
+        _Col("region", "text"),
+        _Col("account", "text"),
+        _Col("cancel_date", "date"),
+    ),
+    "quotas": (
+        _Col("rep_id", "id", required=True, nullable=False),
+        _Col("period_start", "date"),
+        _Col("year", "year"),
+        _Col("quota", "money", required=True, nullable=False, out="quota_cents",
+             alt="quota_cents", checks=_NONNEG),
+    ),
+    "roster": (
+        _Col("rep_id", "id", required=True, nullable=False),
+        _Col("name", "text"),
+        _Col("manager_id", "id"),
+        _Col("role", "text"),
+        _Col("region", "text"),
+        _Col("plan", "text"),
+        _Col("target_incentive", "money", out="target_incentive_cents",
+             alt="target_incentive_cents", blank=0, checks=_NONNEG),
+        _Col("base_salary", "money", out="base_salary_cents", alt="base_salary_cents",
+             blank=0, checks=_NONNEG),
+        _Col("draw", "money", out="draw_cents", alt="draw_cents", blank=0, checks=_NONNEG),
+        _Col("draw_type", "lower", checks=(
+            (pa.Check.isin(list(DRAW_TYPES)), "must be 'recoverable' or 'non_recoverable'"),)),
+        _Col("hire_date", "date"),
+        _Col("term_date", "date"),
+    ),
+    "splits": (
+        _Col("deal_id", "id", required=True, nullable=False),
+        _Col("rep_id", "id", required=True, nullable=False),
+        _Col("share", "share", required=True, nullable=False, out="share_ppb",
+             checks=((pa.Check.in_range(1, PPB), "must be more than 0 and at most 1"),)),
+    ),
+    "fx": (
+        _Col("currency", "upper", required=True, nullable=False),
+        _Col("rate", "rate", required=True, nullable=False),
+    ),
+}
+_UNIQUE = {"deals": "deal_id", "roster": "rep_id", "fx": "currency"}
+_DTYPES = {
+    "id": "str", "text": "str", "upper": "str", "lower": "str", "date": _DATE,
+    "money": "Int64", "share": "Int64", "year": "Int64", "rate": object,
+}
+_WHAT = {
+    "date": "not a date (expected YYYY-MM-DD)",
+    "money": "not a number",
+    "share": "not a number with at most 9 decimal places",
+    "year": "not a calendar year",
+    "rate": "not a number",
+}
+
+
+def _schema(table: str, present: set[str]) -> pa.DataFrameSchema:
+    cols = {}
+    for spec in _SPECS[table]:
+        if spec.output not in present:
+            continue
+        cols[spec.output] = pa.Column(
+            _DTYPES[spec.kind],
+            checks=[c for c, _ in spec.checks],
+            nullable=spec.nullable,
+            unique=_UNIQUE.get(table) == spec.output,
+        )
+    return pa.DataFrameSchema(cols, name=table)
+
+
+# --------------------------------------------------------------------------- the loader
+
+
+@dataclass
+class _Loaded:
+    frame: pd.DataFrame
+    loc: _Loc
+    used: set[str]
+
+
+def _load(
+    table: str,
+    src: Source,
+    mapping: Mapping[str, str] | None,
+    name: str | None,
+    *,
+    strict_mapping: bool = True,
+) -> _Loaded:
+    raw, loc = _read(src, table, name)
+    out = _Collector(loc)
+    raw, shown, used = _apply_mapping(raw, mapping, out, strict_mapping)
+    specs = _SPECS[table]
+    present = set(raw.columns)
+
+    def label(col: str) -> str:
+        return shown.get(col, col)
+
+    required = [s.name for s in specs if s.required and not (s.alt and s.alt in present)]
+    if table == "quotas" and "period_start" not in present and "year" not in present:
+        out.add("missing column: quotas need 'period_start' (one row per rep and period) or "
+                f"'year' (annual); columns found: {', '.join(map(str, raw.columns)) or 'none'}",
+                column="period_start")
+    _require(raw, required, out, shown)
+    if out.items:
+        raise InputError(out.problems())
+
+    n = len(raw)
+    data: dict[str, object] = {}
+    flagged: dict[str, np.ndarray] = {}  # output column -> rows already reported
+    for spec in specs:
+        src_col = spec.name if spec.name in present else (spec.alt if spec.alt in present else None)
+        if src_col is None:
+            if table == "roster" and spec.name == "plan":
+                continue  # only when the file has it
+            data[spec.output] = _empty(spec, n)
+            continue
+        col = raw[src_col]
+        shown_col = label(src_col)
+        if spec.kind in ("id", "text", "upper", "lower"):
+            t = _text(col)
+            if spec.kind == "upper":
+                t = t.str.upper()
+            elif spec.kind == "lower":
+                t = t.str.lower()
+            data[spec.output] = t
+            continue
+        if spec.kind == "date":
+            values, bad = _dates(col)
+        elif spec.kind == "money":
+            cents, missing, bad = _money(col)
+            if src_col == spec.alt:  # already in cents: must be whole
+                whole = cents % 100 == 0
+                bad = bad | (~whole & ~missing)
+                cents = cents // 100
+            values = pd.array(cents, dtype="Int64")
+            if spec.blank is not None:
+                values[missing] = spec.blank
+            else:
+                values[missing | bad] = pd.NA
+            values = pd.Series(values)
+        elif spec.kind == "share":
+            ppb, missing, bad = _fixed(col, 9, exact=True)
+            values = pd.array(ppb, dtype="Int64")
+            values[missing | bad] = pd.NA
+            values = pd.Series(values)
+        elif spec.kind == "year":
+            values, missing, bad = _years(col)
+        else:  # rate
+            values, missing, bad = _decimals(col)
+            values = values.where(~bad, None)
+        what = _WHAT[spec.kind]
+        out.rows(bad, shown_col, lambda pos, c=col, w=what: f"{w}: {_raw_text(c, pos)}")
+        data[spec.output] = values
+        flagged[spec.output] = bad
+    frame = pd.DataFrame(data, index=pd.RangeIndex(n))
+    if table == "splits":
+        frame.insert(2, "share", frame["share_ppb"].astype("float64") / PPB)
+
+    _validate(table, frame, loc, out, flagged, label)
+    _CHECKS[table](frame, out, label)
+    if out.items:
+        raise InputError(out.problems())
+    return _Loaded(_finish(table, frame), loc, used)
+
+
+def _empty(spec: _Col, n: int) -> object:
+    dtype = _DTYPES[spec.kind]
+    if spec.kind == "money" and spec.blank is not None:
+        return pd.Series(pd.array(np.full(n, spec.blank, dtype=np.int64), dtype="Int64"))
+    if dtype == "str":
+        return pd.Series(arrow.nulls(n, arrow.large_string()), dtype="str")
+    if dtype == _DATE:
+        return pd.Series(np.full(n, np.datetime64("NaT"), dtype=_DATE))
+    return pd.Series(pd.array([pd.NA] * n, dtype="Int64"))
+
+
+def _validate(
+    table: str,
+    frame: pd.DataFrame,
+    loc: _Loc,
+    out: _Collector,
+    flagged: dict[str, np.ndarray],
+    label: Callable[[str], str],
+) -> None:
+    """Run the pandera schema lazily and turn its failure cases into problems."""
+    schema = _schema(table, set(frame.columns))
+    try:
+        schema.validate(frame, lazy=True)
+    except SchemaErrors as err:
+        cases = err.failure_cases
+    else:
+        return
+    messages = {
+        spec.output: [m for _, m in spec.checks] for spec in _SPECS[table]
+    }
+    source_name = {spec.output: spec.name for spec in _SPECS[table]}
+    for (column, check), group in cases.groupby(["column", "check"], sort=False, dropna=False):
+        column = str(column)
+        shown = label(source_name.get(column, column))
+        idx = pd.to_numeric(group["index"], errors="coerce").dropna().astype(np.int64).to_numpy()
+        mask = np.zeros(len(frame), dtype=bool)
+        mask[idx] = True
+        if column in flagged:
+            mask &= ~flagged[column]  # already reported as unparseable
+        if check == "not_nullable":
+            out.rows(mask, shown, "value is missing (required)")
+        elif check == "field_uniqueness":
+            _duplicates(frame, [column], out, shown, only=mask)
+        elif str(check).startswith("dtype("):  # a loader bug, but say it plainly
+            out.add(f"has type {group['failure_case'].iloc[0]}, expected {check[6:-1]}",
+                    column=shown)
+        else:
+            number = group["check_number"].iloc[0]
+            texts = messages.get(column, [])
+            text = texts[int(number)] if pd.notna(number) and int(number) < len(texts) else check
+            values = frame[column]
+            scale = {"share_ppb": PPB}.get(column, 100 if column.endswith("_cents") else 1)
+            out.rows(mask, shown, lambda pos, v=values, t=text, s=scale:
+                     f"{t}: {_show(v.iloc[pos], s)}")
+
+
+def _show(value: object, scale: int) -> str:
+    if scale != 1 and not _is_missing(value):
+        return str(Decimal(int(value)) / Decimal(scale))
+    return repr(value)
+
+
+def _duplicates(
+    frame: pd.DataFrame,
+    cols: list[str],
+    out: _Collector,
+    column: str,
+    *,
+    only: np.ndarray | None = None,
+    what: str | None = None,
+) -> None:
+    """Report every repeat of a key, naming the first line it appeared on."""
+    keys = frame[cols]
+    present = keys.notna().all(axis=1).to_numpy()
+    pos = np.flatnonzero(present if only is None else present & only)
+    if len(pos) < 2:
+        return
+    sub = keys.iloc[pos]
+    dup = sub.duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return
+    sub = sub.loc[dup].assign(_pos=pos[dup])
+    first = sub.groupby(cols, sort=False)["_pos"].transform("min").to_numpy()
+    later = sub["_pos"].to_numpy() != first
+    positions = sub["_pos"].to_numpy()[later]
+    firsts = first[later]
+    key_vals = sub.loc[later, cols]
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[positions] = True
+    first_of = dict(zip(positions.tolist(), firsts.tolist(), strict=True))
+    key_of = dict(zip(positions.tolist(), key_vals.itertuples(index=False), strict=True))
+
+    def message(p: int) -> str:
+        key = ", ".join(f"{c} {_fmt(v)}" for c, v in zip(cols, key_of[p], strict=True))
+        also = f"(also on {out.loc.where(first_of[p])})"
+        return f"duplicate {what}: {key} {also}" if what else f"duplicate {key} {also}"
+
+    out.rows(mask, column, message)
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, pd.Timestamp):
+        return repr(v.strftime("%Y-%m-%d"))
+    if isinstance(v, (int, np.integer)):
+        return str(v)
+    return repr(str(v))
+
+
+# --------------------------------------------------------------------------- per-table rules
+
+
+def _check_deals(frame: pd.DataFrame, out: _Collector, label: Callable[[str], str]) -> None:
+    early = (frame["cancel_date"] < frame["close_date"]).fillna(False).to_numpy(dtype=bool)
+    out.rows(early, label("cancel_date"), lambda p: (
+        f"cancel_date {frame['cancel_date'].iloc[p]:%Y-%m-%d} is before close_date "
+        f"{frame['close_date'].iloc[p]:%Y-%m-%d}"))
+
+
+def _check_quotas(frame: pd.DataFrame, out: _Collector, label: Callable[[str], str]) -> None:
+    has_period = frame["period_start"].notna().to_numpy()
+    has_year = frame["year"].notna().to_numpy()
+    out.rows(~has_period & ~has_year, label("period_start"),
+             "a quota needs a period_start (per period) or a year (annual)")
+    both = has_period & has_year
+    out.rows(both, label("year"), "give period_start or year, not both")
+    periodic, annual = has_period & ~has_year, has_year & ~has_period
+    if periodic.any() and annual.any():
+        p, a = int(np.argmax(periodic)), int(np.argmax(annual))
+        out.add("the file mixes quotas per period (period_start, first on "
+                f"{out.loc.where(p)}) with annual quotas (year, first on {out.loc.where(a)}); "
+                "use one form", column=label("year"))
+    _duplicates(frame, ["rep_id", "period_start"], out, label("period_start"),
+                only=periodic, what="quota row")
+    _duplicates(frame, ["rep_id", "year"], out, label("year"),
+                only=annual, what="quota row")
+
+
+def _check_roster(frame: pd.DataFrame, out: _Collector, label: Callable[[str], str]) -> None:
+    reps = frame["rep_id"]
+    mgr = frame["manager_id"]
+    unknown = (mgr.notna() & ~mgr.isin(reps.dropna())).to_numpy(dtype=bool)
+    out.rows(unknown, label("manager_id"),
+             lambda p: f"manager_id {mgr.iloc[p]!r} is not a rep_id in the roster")
+    own = (mgr.notna() & (mgr == reps)).fillna(False).to_numpy(dtype=bool)
+    out.rows(own, label("manager_id"), lambda p: f"rep {reps.iloc[p]!r} is their own manager")
+    early = (frame["term_date"] < frame["hire_date"]).fillna(False).to_numpy(dtype=bool)
+    out.rows(early, label("term_date"), lambda p: (
+        f"term_date {frame['term_date'].iloc[p]:%Y-%m-%d} is before hire_date "
+        f"{frame['hire_date'].iloc[p]:%Y-%m-%d}"))
+    no_type = ((frame["draw_cents"].fillna(0) != 0) & frame["draw_type"].isna()).to_numpy(bool)
+    out.rows(no_type, label("draw_type"),
+             "a draw is given, so draw_type must be 'recoverable' or 'non_recoverable'")
+
+
+def _check_splits(frame: pd.DataFrame, out: _Collector, label: Callable[[str], str]) -> None:
+    _duplicates(frame, ["deal_id", "rep_id"], out, label("rep_id"), what="split")
+    ppb = frame["share_ppb"]
+    in_range = ((ppb > 0) & (ppb <= PPB)).fillna(False)
+    ok = frame["deal_id"].notna() & ppb.notna() & in_range
+    bad_deals = frame.loc[~ok, "deal_id"].dropna()
+    use = (ok & ~frame["deal_id"].isin(bad_deals)).to_numpy()
+    if not use.any():
+        return
+    sub = pd.DataFrame({"deal_id": frame["deal_id"][use],
+                        "ppb": frame["share_ppb"][use].astype(np.int64),
+                        "pos": np.flatnonzero(use)})
+    g = sub.groupby("deal_id", sort=False).agg(total=("ppb", "sum"), first=("pos", "min"),
+                                               rows=("pos", "size"))
+    wrong = g[g["total"] != PPB]
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[wrong["first"].to_numpy()] = True
+    info = dict(zip(wrong["first"].tolist(), zip(wrong.index.tolist(), wrong["total"].tolist(),
+                                                 wrong["rows"].tolist(), strict=True),
+                    strict=True))
+
+    def message(p: int) -> str:
+        deal, total, rows = info[p]
+        lines = f"{rows} rows" if rows > 1 else "1 row"
+        return (f"the shares of deal {deal!r} sum to {Decimal(int(total)) / PPB} ({lines}), "
+                "not exactly 1")
+
+    out.rows(mask, label("share"), message)
+
+
+def _check_fx(frame: pd.DataFrame, out: _Collector, label: Callable[[str], str]) -> None:
+    rates = frame["rate"]
+    bad = np.array([v is not None and not _is_missing(v) and v <= 0 for v in rates.tolist()],
+                   dtype=bool)
+    out.rows(bad, label("rate"), lambda p: f"rate must be positive: {rates.iloc[p]}")
+
+
+_CHECKS: dict[str, Callable[[pd.DataFrame, _Collector, Callable[[str], str]], None]] = {
+    "deals": _check_deals,
+    "quotas": _check_quotas,
+    "roster": _check_roster,
+    "splits": _check_splits,
+    "fx": _check_fx,
+}
+
+
+def _finish(table: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Final dtypes once everything is valid."""
+    out = frame.copy()
+    for col in out.columns:
+        if col.endswith("_cents") or col == "share_ppb":
+            out[col] = out[col].astype(np.int64)
+    return out
+
+
+# --------------------------------------------------------------------------- public loaders
+
+
+def load_deals(src: Source, *, mapping: Mapping[str, str] | None = None,
+               name: str | None = None) -> pd.DataFrame:
+    """Load won deals.
+
+    Parameters
+    ----------
+    src : path (.csv, .parquet, .xlsx) or DataFrame (not modified)
+        Required columns ``deal_id, rep_id, close_date, amount``; optional ``currency,
+        product, deal_type, region, account, cancel_date``; others are ignored.  An
+        ``amount_cents`` column (whole cents) is accepted instead of ``amount``.
+    mapping : dict, optional
+        Source column name -> canonical name, applied first.
+    name : str, optional
+        Name used in messages (default: the file name, or ``"deals"``).
+
+    Returns
+    -------
+    DataFrame
+        ``deal_id`` str, ``rep_id`` str, ``close_date`` datetime64[us], ``amount_cents``
+        int64 (may be negative: credit memos), ``currency``, ``product``, ``deal_type``,
+        ``region``, ``account`` str or NA, ``cancel_date`` datetime64[us] or NaT.
+
+    Raises
+    ------
+    InputError
+        Missing columns, blank or non-numeric amounts, impossible dates, duplicate
+        ``deal_id`` (both lines named), ``cancel_date`` before ``close_date``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> load_deals(pd.DataFrame({"deal_id": ["D1"], "rep_id": ["R1"],
+    ...     "close_date": ["2026-01-15"], "amount": ["1234.565"]}))["amount_cents"].tolist()
+    [123457]
+    """
+    return _load("deals", src, mapping, name).frame
+
+
+def load_quotas(src: Source, *, mapping: Mapping[str, str] | None = None,
+                name: str | None = None) -> pd.DataFrame:
+    """Load quotas: per period (``rep_id, period_start, quota``) or annual (``year``).
+
+    Returns
+    -------
+    DataFrame
+        ``rep_id`` str, ``period_start`` datetime64[us] (NaT in the annual form), ``year``
+        Int64 (NA in the period form), ``quota_cents`` int64 (>= 0).
+
+    Raises
+    ------
+    InputError
+        Blank, non-numeric or negative quotas; rows with neither (or both) period_start and
+        year; a file mixing both forms; duplicate (rep_id, period_start) or (rep_id, year).
+    """
+    return _load("quotas", src, mapping, name).frame
+
+
+def load_roster(src: Source, *, mapping: Mapping[str, str] | None = None,
+                name: str | None = None) -> pd.DataFrame:
+    """Load the roster: one row per rep.
+
+    Returns
+    -------
+    DataFrame
+        ``rep_id``, ``name``, ``manager_id`` (NA at the top), ``role``, ``region``, ``plan``
+        (only if the file has it) str; ``target_incentive_cents``, ``base_salary_cents``,
+        ``draw_cents`` int64 (0 when blank); ``draw_type`` str or NA; ``hire_date``,
+        ``term_date`` datetime64[us] or NaT.
+
+    Raises
+    ------
+    InputError
+        Duplicate rep_id, manager_id not in the roster, term_date before hire_date,
+        negative money, a draw without a valid draw_type.
+    """
+    return _load("roster", src, mapping, name).frame
+
+
+def load_splits(src: Source, *, mapping: Mapping[str, str] | None = None,
+                name: str | None = None) -> pd.DataFrame:
+    """Load deal splits: ``deal_id, rep_id, share``.
+
+    Returns
+    -------
+    DataFrame
+        ``deal_id``, ``rep_id`` str, ``share`` float64, ``share_ppb`` int64 (share x 1e9,
+        exact from the text).
+
+    Raises
+    ------
+    InputError
+        Shares <= 0 or > 1 or not numbers, shares of a deal not summing to exactly 1,
+        duplicate (deal_id, rep_id).
+    """
+    return _load("splits", src, mapping, name).frame
+
+
+def load_fx(src: Source, *, mapping: Mapping[str, str] | None = None,
+            name: str | None = None) -> pd.DataFrame:
+    """Load plan fx rates: ``currency, rate`` (plan currency per unit).
+
+    Returns
+    -------
+    DataFrame
+        ``currency`` str (upper case), ``rate`` object (:class:`~decimal.Decimal`, exact).
+
+    Raises
+    ------
+    InputError
+        Missing or non-positive rates, duplicate currencies.
+    """
+    return _load("fx", src, mapping, name).frame
+
+
+_TABLES = ("deals", "quotas", "roster", "splits", "fx")
+
+
+def load_inputs(
+    deals: Source,
+    quotas: Source | None = None,
+    roster: Source | None = None,
+    splits: Source | None = None,
+    fx: Source | None = None,
+    *,
+    mapping: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None = None,
+    currency: str | None = None,
+) -> Inputs:
+    """Load all tables and check them against each other; report every problem at once.
+
+    Parameters
+    ----------
+    deals, quotas, roster, splits, fx : path or DataFrame
+        As for the single loaders; all but ``deals`` are optional.
+    mapping : dict, optional
+        Either per table (``{"deals": {"Owner": "rep_id"}}``) or one flat mapping applied
+        to every table that has the column (a key no table has is an error).
+    currency : str, optional
+        The plan currency; deals in any other currency need an fx row.
+
+    Returns
+    -------
+    Inputs
+
+    Raises
+    ------
+    InputError
+        Everything the single loaders reject, plus: reps in deals, quotas or splits not in
+        the roster (when given); splits naming deals not in deals; deal currencies without
+        an fx rate.
+    """
+    sources = {"deals": deals, "quotas": quotas, "roster": roster, "splits": splits, "fx": fx}
+    nested = bool(mapping) and all(isinstance(v, Mapping) for v in mapping.values())
+    if nested:
+        unknown = set(mapping) - set(_TABLES)
+        if unknown:
+            raise InputError(Problem("mapping", f"unknown table(s) {sorted(unknown)}; "
+                                     f"use {', '.join(_TABLES)}"))
+    problems: list[Problem] = []
+    loaded: dict[str, _Loaded] = {}
+    used: set[str] = set()
+    for table, src in sources.items():
+        if src is None:
+            continue
+        table_mapping = (mapping or {}).get(table) if nested else mapping
+        try:
+            loaded[table] = _load(table, src, table_mapping, None, strict_mapping=nested)
+        except InputError as err:
+            problems.extend(p for p in err.problems if isinstance(p, Problem))
+            continue
+        used |= loaded[table].used
+    if mapping and not nested and len(loaded) == sum(s is not None for s in sources.values()):
+        for key in mapping:
+            if key not in used:
+                problems.append(Problem("mapping", f"no input table has column {key!r}",
+                                        column=str(key)))
+    problems.extend(_cross_checks(loaded, currency))
+    if problems:
+        raise InputError(problems)
+    frames = {t: v.frame for t, v in loaded.items()}
+    return Inputs(**frames, sources={t: v.loc.name for t, v in loaded.items()})
+
+
+def _missing_keys(
+    child: _Loaded, col: str, parent: pd.Series, parent_name: str, what: str
+) -> list[Problem]:
+    """One problem per distinct unknown key: its first row and how many rows use it."""
+    values = child.frame[col]
+    unknown = (values.notna() & ~values.isin(parent.dropna())).to_numpy(dtype=bool)
+    if not unknown.any():
+        return []
+    pos = np.flatnonzero(unknown)
+    sub = pd.DataFrame({"key": values.iloc[pos].to_numpy(), "pos": pos})
+    g = sub.groupby("key", sort=False)["pos"].agg(["min", "size"])
+    out = []
+    for key, first, count in zip(g.index.tolist()[:PER_CHECK_LIMIT], g["min"].tolist(),
+                                 g["size"].tolist(), strict=False):
+        rows = f" ({count} rows)" if count > 1 else ""
+        out.append(Problem(child.loc.name, f"{what} {key!r} is not in {parent_name}{rows}",
+                           child.loc.where(first), col))
+    if len(g) > PER_CHECK_LIMIT:
+        out.append(Problem(child.loc.name, f"{len(g) - PER_CHECK_LIMIT} more unknown {what}s",
+                           None, col))
+    return out
+
+
+def _cross_checks(loaded: dict[str, _Loaded], currency: str | None) -> list[Problem]:
+    problems: list[Problem] = []
+    roster = loaded.get("roster")
+    if roster is not None:
+        for table in ("deals", "quotas", "splits"):
+            if table in loaded:
+                problems += _missing_keys(loaded[table], "rep_id", roster.frame["rep_id"],
+                                          f"the roster ({roster.loc.name})", "rep_id")
+    deals, splits = loaded.get("deals"), loaded.get("splits")
+    if deals is not None and splits is not None:
+        problems += _missing_keys(splits, "deal_id", deals.frame["deal_id"],
+                                  f"the deals ({deals.loc.name})", "deal_id")
+    if deals is not None and currency is not None:
+        plan = currency.strip().upper()
+        fx = loaded.get("fx")
+        rates = fx.frame["currency"] if fx is not None else pd.Series([], dtype="str")
+        cur = deals.frame["currency"]
+        foreign = cur.where(cur != plan)
+        where = "the fx table" + (f" ({fx.loc.name})" if fx is not None else " (none given)")
+        for p in _missing_keys(
+            _Loaded(pd.DataFrame({"currency": foreign}), deals.loc, set()),
+            "currency", rates, where, "currency",
+        ):
+            problems.append(Problem(p.source, p.message.replace(" is not in ", " has no rate in "),
+                                    p.where, p.column))
+    return problems
+
+
+def _find(folder: Path, table: str) -> Path | None:
+    found = [folder / f"{table}{s}" for s in SUFFIXES if (folder / f"{table}{s}").is_file()]
+    if len(found) > 1:
+        names = " and ".join(p.name for p in found)
+        raise InputError(Problem(str(folder), f"both {names} exist; keep one {table} file"))
+    return found[0] if found else None
+
+
+def load_data_dir(
+    path: str | Path,
+    *,
+    currency: str | None = None,
+    mapping: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None = None,
+) -> Inputs:
+    """Load ``deals.*``, ``quotas.*`` (required) and ``roster.*``, ``splits.*``, ``fx.*``
+    (optional) from a folder; each may be .csv, .parquet or .xlsx.
+
+    Raises
+    ------
+    InputError
+        The folder or a required file is missing, a table appears in two formats, or any
+        problem :func:`load_inputs` finds.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise InputError(Problem(str(folder), "data folder not found"))
+    problems: list[Problem] = []
+    files: dict[str, Path | None] = {}
+    for table in _TABLES:
+        try:
+            files[table] = _find(folder, table)
+        except InputError as err:
+            problems.extend(p for p in err.problems if isinstance(p, Problem))
+            files[table] = None
+            continue
+        if files[table] is None and table in ("deals", "quotas"):
+            problems.append(Problem(str(folder), f"no {table} file (expected {table}.csv, "
+                                    f"{table}.parquet or {table}.xlsx)"))
+    if problems:
+        raise InputError(problems)
+    return load_inputs(files["deals"], files["quotas"], files["roster"], files["splits"],
+                       files["fx"], mapping=mapping, currency=currency)
+

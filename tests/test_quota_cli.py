@@ -1,0 +1,122 @@
+"""``spmkit quota`` as a subprocess: bad settings exit 2 with one message and write nothing;
+a quotas file from the sample data loads and runs through the engine."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from spmkit.sample import write_sample
+
+
+@pytest.fixture(scope="module")
+def sample(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("quota_sample")
+    write_sample(out, reps=40)
+    return out
+
+
+def _run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "spmkit.cli", "quota", *args],
+                          capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--method", "share", "--target", "-5"], "must not be negative"),
+    (["--method", "magic"], "unknown method 'magic'"),
+    (["--method", "share"], "needs --target"),
+    (["--method", "potential"], "needs --target"),
+    (["--method", "potential", "--target", "1000"], "potential"),
+    (["--method", "growth", "--year", "2019"], "no deals between 2018-01-01 and 2018-12-31"),
+])
+def test_bad_settings_exit_2_with_one_message_and_no_file(sample, tmp_path, extra, message):
+    out = tmp_path / "q.csv"
+    args = ["--history", str(sample / "deals.csv"), "--roster", str(sample / "roster.csv"),
+            "--year", "2025", "--out", str(out), *extra]
+    # a later --year overrides the default one
+    proc = _run(*args)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_quota_file_loads_and_runs_through_the_engine(sample, tmp_path):
+    from spmkit.payout import calculate
+    from spmkit.plan import load_plan
+    from spmkit.tables import load_inputs, load_quotas
+
+    out = tmp_path / "q.csv"
+    proc = _run("--history", str(sample / "deals.csv"), "--roster", str(sample / "roster.csv"),
+                "--year", "2025", "--period", "quarter", "--method", "growth",
+                "--growth", "0.1", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "at or above quota" in proc.stdout and "total quota" in proc.stdout
+    lines = out.read_text().splitlines()
+    assert lines[0] == "rep_id,period_start,quota"
+    quotas = load_quotas(out)
+    assert set(quotas["period_start"].dt.month) == {1, 4, 7, 10}
+    plan = load_plan("""\
+plan: Plain 2025
+currency: USD
+year_start: 2025-01-01
+period: quarter
+components:
+  - id: commission
+    type: commission
+    attainment: period
+    tiers:
+      method: marginal
+      bands:
+        - {from: 0.0, rate: 0.05}
+""")
+    inputs = load_inputs(sample / "deals.csv", quotas=out, roster=sample / "roster.csv",
+                         fx=sample / "fx.csv")
+    result = calculate(plan, inputs)
+    att = result.attainment
+    merged = att.merge(quotas, on=["rep_id", "period_start"], suffixes=("", "_file"))
+    assert len(merged) == len(quotas)
+    assert (merged["quota_cents"] == merged["quota_cents_file"]).all()
+
+
+def test_share_parquet_sums_to_target(sample, tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "q.parquet"
+    proc = _run("--history", str(sample / "deals.csv"), "--year", "2025", "--period", "month",
+                "--method", "share", "--target", "1000000.01", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    frame = pd.read_parquet(out)
+    cents = (frame["quota"].str.replace(".", "", regex=False).astype(int)).sum()
+    assert cents == 100_000_001
+
+
+@pytest.mark.notebook
+def test_quota_report_renders_notebook(sample, tmp_path):
+    import json
+
+    out = tmp_path / "report"
+    proc = subprocess.run([sys.executable, "-m", "spmkit.cli", "quota-report",
+                           "--history", str(sample / "deals.csv"),
+                           "--roster", str(sample / "roster.csv"), "--year", "2025",
+                           "--method", "growth", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads((out / "metrics.json").read_text())["proposal"]
+    assert metrics["method"] == "growth" and metrics["reps"] > 0
+    html = (out / "report.html").read_text()
+    assert "Health checks" in html and "Fairness across regions" in html
+    assert "<img" in html  # the forecast and bands figures
+
+
+def test_committed_notebook_has_no_outputs():
+    import json
+
+    nb = json.loads((Path(__file__).resolve().parent.parent / "notebooks"
+                     / "quota_setting.ipynb").read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert code[0]["metadata"].get("tags") == ["parameters"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)

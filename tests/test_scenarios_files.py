@@ -1,0 +1,132 @@
+"""The plan files users copy: scenarios/*.yaml and examples/northwind/*.yaml.
+
+Each loads, round-trips, has a distinct name and a leading comment block saying what it
+changes; the baseline is realistic on the sample org (cost of sales 3-9% of revenue, a
+rep at 100% earns about target incentive)."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from spmkit.plan import Bonus, Commission, Spif, load_plan
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
+NORTHWIND_PLANS = [ROOT / "examples" / "northwind" / n for n in ("baseline.yaml",
+                                                                 "accelerator.yaml")]
+ALL_PLANS = SCENARIOS + NORTHWIND_PLANS
+
+
+def _ids(paths: list[Path]) -> list[str]:
+    return [f"{p.parent.name}/{p.name}" for p in paths]
+
+
+def test_baseline_and_at_least_three_alternatives() -> None:
+    names = {p.name for p in SCENARIOS}
+    assert "baseline.yaml" in names
+    assert len(names - {"baseline.yaml"}) >= 3
+    assert all(p.is_file() for p in NORTHWIND_PLANS)
+
+
+@pytest.mark.parametrize("path", ALL_PLANS, ids=_ids(ALL_PLANS))
+def test_plan_loads_and_round_trips(path: Path) -> None:
+    plan = load_plan(path)
+    again = load_plan(plan.to_yaml())
+    assert again == plan
+    assert plan.currency == "USD" and plan.period == "quarter"
+
+
+@pytest.mark.parametrize("path", ALL_PLANS, ids=_ids(ALL_PLANS))
+def test_plan_starts_with_a_comment_block(path: Path) -> None:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    head = []
+    for line in lines:
+        if not line.startswith("#"):
+            break
+        head.append(line)
+    words = " ".join(h.lstrip("# ") for h in head).split()
+    assert len(head) >= 3 and len(words) >= 25, f"{path.name}: explain the plan up front"
+    if path.name != "baseline.yaml":
+        assert "why" in " ".join(words).lower(), f"{path.name}: say why an analyst tries it"
+
+
+def test_plan_names_are_distinct() -> None:
+    names = [load_plan(p).plan for p in ALL_PLANS]
+    assert len(set(names)) == len(names)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=_ids(SCENARIOS))
+def test_scenarios_model_the_2025_plan_year(path: Path) -> None:
+    plan = load_plan(path)
+    assert plan.year_start == date(2025, 1, 1)
+    for comp in plan.components:
+        if isinstance(comp, Spif):
+            assert date(2025, 1, 1) <= comp.window[0] <= comp.window[1] <= date(2025, 12, 31)
+
+
+@pytest.mark.parametrize("path", NORTHWIND_PLANS, ids=_ids(NORTHWIND_PLANS))
+def test_northwind_plans_model_1997(path: Path) -> None:
+    assert load_plan(path).year_start == date(1997, 1, 1)
+
+
+@pytest.mark.parametrize("path", ALL_PLANS, ids=_ids(ALL_PLANS))
+def test_weights_of_target_components_sum_to_one(path: Path) -> None:
+    """Commission and bonus weights share the target incentive: a rep at 100% earns it."""
+    plan = load_plan(path)
+    weights = [c.weight for c in plan.components if isinstance(c, (Commission, Bonus))]
+    assert sum(weights) == Decimal(1)
+
+
+def test_alternatives_change_what_their_names_say() -> None:
+    base = load_plan(ROOT / "scenarios" / "baseline.yaml")
+    acc = load_plan(ROOT / "scenarios" / "accelerators.yaml")
+    top = lambda p: p.component("commission").tiers.bands[-1].bcr_multiple  # noqa: E731
+    assert top(acc) > top(base)
+    cap = load_plan(ROOT / "scenarios" / "cap_and_threshold.yaml")
+    assert cap.component("commission").cap is not None
+    assert cap.component("commission").tiers.bands[0].rate == 0
+    bonus = load_plan(ROOT / "scenarios" / "bonus_weight.yaml")
+    assert bonus.component("bonus").weight > base.component("bonus").weight
+    spif = load_plan(ROOT / "scenarios" / "product_spif.yaml")
+    assert [c.filter for c in spif.components if isinstance(c, Spif)] == [
+        {"product": ("Widget Pro",)}]
+
+
+@pytest.fixture(scope="module")
+def sample_inputs(tmp_path_factory):
+    tables = pytest.importorskip("spmkit.tables")
+    from spmkit.sample import write_sample
+
+    folder = tmp_path_factory.mktemp("sample")
+    write_sample(folder, seed=7)
+    return tables.load_data_dir(folder)
+
+
+def test_baseline_is_realistic_on_the_sample_org(sample_inputs) -> None:
+    payout = pytest.importorskip("spmkit.payout")
+    result = payout.calculate(load_plan(ROOT / "scenarios" / "baseline.yaml"), sample_inputs)
+    totals = result.rep_totals().set_index("rep_id")
+    assert len(totals) == 150                       # every selling rep is paid
+    cost = totals["payout_cents"].sum() / totals["credit_cents"].sum()
+    assert 0.03 <= cost <= 0.09
+    assert 0.55 <= (totals["attainment"] >= 1).mean() <= 0.70
+    ti = result.reps.set_index("rep_id")["target_incentive_cents"].reindex(totals.index)
+    near = totals["attainment"].between(0.95, 1.05)
+    assert near.sum() >= 5
+    ratio = (totals["payout_cents"][near] / ti[near]).median()
+    assert 0.85 <= ratio <= 1.15
+
+
+def test_alternatives_run_on_the_sample_org(sample_inputs) -> None:
+    payout = pytest.importorskip("spmkit.payout")
+    cost = {}
+    for path in SCENARIOS:
+        result = payout.calculate(load_plan(path), sample_inputs)
+        cost[path.stem] = int(result.rep_totals()["payout_cents"].sum())
+    assert cost["accelerators"] > cost["baseline"]
+    assert cost["product_spif"] > cost["baseline"]
+    assert cost["cap_and_threshold"] < cost["baseline"]
