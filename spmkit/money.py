@@ -58,40 +58,85 @@ def round_cents(values: np.ndarray) -> np.ndarray:
     return (np.sign(x) * np.floor(np.abs(x) + 0.5)).astype(np.int64)
 
 
-def parse_cents(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Parse a column of amounts into int64 cents, exactly.
+_THOUSANDS_RE = r"^\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*$"
 
-    Strings are parsed as decimals (``"1234.565"`` -> 123457, half away from zero);
-    floats are rounded to whole cents the same way after removing binary noise;
-    Decimals exactly.  Returns ``(cents, bad)`` where ``bad`` marks values that are
-    missing or not numbers (their cents are 0).
+
+def decimal_text(s: pd.Series) -> pd.Series:
+    """A column of amounts as stripped decimal text (``str`` dtype), blank -> missing.
+
+    Object columns (Decimals from Parquet, mixed values from Excel) are formatted one
+    value at a time; text columns stay vectorized.
+    """
+    if s.dtype == object:
+        def one(v: object) -> object:
+            if v is None or (isinstance(v, float) and v != v) or v is pd.NA:
+                return None
+            if isinstance(v, Decimal):
+                return format(v, "f")
+            if isinstance(v, float):
+                return format(Decimal(repr(v)), "f")
+            return str(v)
+
+        s = s.map(one)
+    t = s.astype("str").str.strip()
+    return t.mask(t == "")
+
+
+def parse_fixed(s: pd.Series, places: int, *, exact: bool = False
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse numbers to int64 units of ``10**-places``, exactly, half away from zero.
+
+    Text is parsed digit by digit (``"1234.565"`` at 2 places -> 123457); floats are
+    rounded after removing binary noise. With ``exact``, text with non-zero digits beyond
+    ``places`` is bad instead of rounded. Returns ``(values, missing, bad)``; missing and
+    bad values are 0.
+    """
+    scale = 10**places
+    if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype):
+        x = s.to_numpy(dtype=np.float64, na_value=np.nan)
+        missing = np.isnan(x)
+        bad = (~np.isfinite(x) & ~missing) | (np.abs(np.nan_to_num(x)) >= 9e18 / scale)
+        y = np.round(np.where(missing | bad, 0.0, x) * scale, 3)
+        return (np.sign(y) * np.floor(np.abs(y) + 0.5)).astype(np.int64), missing, bad
+    t = decimal_text(s)
+    missing = t.isna().to_numpy()
+    parts = t.str.extract(_DECIMAL_RE)
+    sign, whole, frac = parts[0], parts[1].fillna(""), parts[2].fillna("")
+    bad = (sign.isna() | ((whole == "") & (frac == "")) | (whole.str.len() > 18 - places))
+    bad = bad.to_numpy(dtype=bool) & ~missing
+    ok = ~(bad | missing)
+    whole = whole.where(ok, "0").replace("", "0")
+    head = (frac.str.slice(0, places) + "0" * places).str.slice(0, places).where(ok, "0")
+    nxt = (frac.str.slice(places, places + 1) + "0").str.slice(0, 1).where(ok, "0")
+    if exact:  # digits beyond ``places`` must be zeros
+        beyond = frac.str.slice(places).str.contains(r"[1-9]").fillna(False).to_numpy(bool)
+        bad = bad | (beyond & ~missing)
+        ok = ok & ~beyond
+    w = pd.to_numeric(whole).to_numpy(dtype=np.int64)
+    f = pd.to_numeric(head).to_numpy(dtype=np.int64) if places else np.zeros(len(t), np.int64)
+    up = pd.to_numeric(nxt).to_numpy(dtype=np.int64) >= 5
+    mag = w * scale + f + up
+    neg = (sign.fillna("") == "-").to_numpy()
+    return np.where(ok, np.where(neg, -mag, mag), 0).astype(np.int64), missing, bad
+
+
+def parse_cents(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Parse a column of amounts into int64 cents, exactly: ``(cents, missing, bad)``.
+
+    Accepts numbers, Decimals and text; text may use well-formed thousands separators
+    (``"1,234.50"``, never ``"1,5"``). Rounds half away from zero to the cent.
     """
     s = values
-    if pd.api.types.is_integer_dtype(s.dtype) and not s.isna().any():
-        return s.to_numpy(dtype=np.int64) * 100, np.zeros(len(s), dtype=bool)
-    if pd.api.types.is_float_dtype(s.dtype) or pd.api.types.is_integer_dtype(s.dtype):
-        x = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = ~np.isfinite(x)
-        cents = round_cents(np.where(bad, 0.0, x) * 100.0)
-        return cents, bad
-    text = s.astype("str") if not pd.api.types.is_string_dtype(s.dtype) else s
-    text = text.str.replace(",", "", regex=False)
-    parts = text.str.extract(_DECIMAL_RE)
-    sign, whole, frac = parts[0], parts[1], parts[2]
-    bad = (sign.isna() | ((whole.fillna("") == "") & (frac.fillna("") == ""))).to_numpy()
-    bad = bad | s.isna().to_numpy()
-    whole = whole.fillna("").str.slice(0, 15).replace("", "0")
-    frac = frac.fillna("")
-    first2 = (frac.str.slice(0, 2) + "00").str.slice(0, 2)
-    third = (frac.str.slice(2, 3) + "0").str.slice(0, 1)
-    w = pd.to_numeric(whole.where(~bad, "0"), errors="coerce").fillna(0).to_numpy(np.int64)
-    f = pd.to_numeric(first2.where(~bad, "0"), errors="coerce").fillna(0).to_numpy(np.int64)
-    up = (pd.to_numeric(third.where(~bad, "0"), errors="coerce").fillna(0).to_numpy(np.int64) >= 5)
-    magnitude = w * 100 + f + up.astype(np.int64)
-    neg = (sign.fillna("") == "-").to_numpy()
-    cents = np.where(neg, -magnitude, magnitude)
-    cents = np.where(bad, 0, cents).astype(np.int64)
-    return cents, bad
+    if pd.api.types.is_bool_dtype(s.dtype):
+        s = s.astype("str")
+    if not (pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype)):
+        t = decimal_text(s)
+        has_comma = t.str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
+        if has_comma.any():
+            grouped = t.str.match(_THOUSANDS_RE).fillna(False).to_numpy(dtype=bool)
+            t = t.where(~grouped, t.str.replace(",", "", regex=False))
+        s = t
+    return parse_fixed(s, 2)
 
 
 def allocate(total_cents: int, weights: np.ndarray) -> np.ndarray:
@@ -108,8 +153,9 @@ def allocate(total_cents: int, weights: np.ndarray) -> np.ndarray:
     total_w = sum(w, Decimal(0))
     if total_w == 0:
         raise ValueError("cannot allocate by weights that sum to zero")
-    exact = np.array([CONTEXT.divide(CONTEXT.multiply(Decimal(total_cents), x), total_w) for x in w],
-                     dtype=object)
+    exact = np.array(
+        [CONTEXT.divide(CONTEXT.multiply(Decimal(total_cents), x), total_w) for x in w],
+        dtype=object)
     floors = np.array([int(x.to_integral_value(rounding=decimal.ROUND_FLOOR)) for x in exact],
                       dtype=np.int64)
     remainders = np.array([float(x - int(f)) for x, f in zip(exact, floors, strict=True)])

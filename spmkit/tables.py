@@ -44,7 +44,7 @@ import pyarrow.parquet as pq
 from pandera.errors import SchemaErrors
 
 from spmkit.errors import InputError, Problem
-from spmkit.money import parse_cents
+from spmkit.money import decimal_text, parse_cents, parse_fixed
 
 __all__ = [
     "Inputs",
@@ -66,8 +66,6 @@ DRAW_TYPES = ("recoverable", "non_recoverable")
 PPB = 1_000_000_000
 
 _DATE = "datetime64[us]"
-_THOUSANDS_RE = r"^\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*$"
-_FIXED_RE = r"^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$"
 
 
 # --------------------------------------------------------------------------- results
@@ -305,76 +303,16 @@ def _dates(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
     return d, bad
 
 
-def _decimal_text(s: pd.Series) -> pd.Series:
-    """Object columns (Decimals, floats, ints, text) as plain decimal text (per element)."""
-    def one(v: object) -> object:
-        if _is_missing(v):
-            return None
-        if isinstance(v, Decimal):
-            return format(v, "f")
-        if isinstance(v, float):
-            return format(Decimal(repr(v)), "f")
-        return str(v)
-
-    return _text(s.map(one).astype("str"))
-
-
 def _money(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(cents, missing, bad)`` for a column of amounts."""
-    if pd.api.types.is_bool_dtype(s.dtype):
-        s = s.astype("str")
-    if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype):
-        missing = s.isna().to_numpy()
-        cents, bad = parse_cents(s)
-        x = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = (bad | (np.abs(x) >= 1e16)) & ~missing
-        return np.where(bad, 0, cents).astype(np.int64), missing, bad
-    t = _decimal_text(s) if s.dtype == object else _text(s)
-    has_comma = t.str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
-    if has_comma.any():  # only well-formed thousands separators: "1,234.50", never "1,5"
-        grouped = t.str.match(_THOUSANDS_RE).fillna(False).to_numpy(dtype=bool)
-        t = t.where(~grouped, t.str.replace(",", "", regex=False))
-    # Text goes through the same exact rule as parse_cents (digits, half away from zero),
-    # with up to 16 integer digits instead of silently truncating at 15.
-    cents, missing, bad = _fixed(t, 2)
-    return np.where(bad, 0, cents).astype(np.int64), missing, bad
+    """``(cents, missing, bad)`` for a column of amounts (see :func:`spmkit.money.parse_cents`)."""
+    return parse_cents(s)
 
 
 def _fixed(
     s: pd.Series, places: int, *, exact: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(value x 10**places as int64, missing, bad)``, exact from text, half away from zero.
-
-    With ``exact``, text with non-zero digits beyond ``places`` is bad instead of rounded
-    (binary floats are still rounded: they carry no exact digits).
-    """
-    scale = 10**places
-    if pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype):
-        x = s.to_numpy(dtype=np.float64, na_value=np.nan)
-        missing = np.isnan(x)
-        bad = ~np.isfinite(x) & ~missing | (np.abs(np.nan_to_num(x)) >= 9e18 / scale)
-        y = np.round(np.where(missing | bad, 0.0, x) * scale, 3)
-        return (np.sign(y) * np.floor(np.abs(y) + 0.5)).astype(np.int64), missing, bad
-    t = _decimal_text(s) if s.dtype == object else _text(s)
-    missing = t.isna().to_numpy()
-    parts = t.str.extract(_FIXED_RE)
-    sign, whole, frac = parts[0], parts[1].fillna(""), parts[2].fillna("")
-    bad = (sign.isna() | ((whole == "") & (frac == "")) | (whole.str.len() > 18 - places))
-    bad = bad.to_numpy(dtype=bool) & ~missing
-    ok = ~(bad | missing)
-    whole = whole.where(ok, "0").replace("", "0")
-    head = (frac.str.slice(0, places) + "0" * places).str.slice(0, places).where(ok, "0")
-    nxt = (frac.str.slice(places, places + 1) + "0").str.slice(0, 1).where(ok, "0")
-    if exact:  # digits beyond ``places`` must be zeros
-        beyond = frac.str.slice(places).str.contains(r"[1-9]").fillna(False).to_numpy(bool)
-        bad |= beyond & ~missing
-        ok &= ~beyond
-    w = pd.to_numeric(whole).to_numpy(dtype=np.int64)
-    f = pd.to_numeric(head).to_numpy(dtype=np.int64)
-    up = pd.to_numeric(nxt).to_numpy(dtype=np.int64) >= 5
-    mag = w * scale + f + up
-    neg = (sign.fillna("") == "-").to_numpy()
-    return np.where(ok, np.where(neg, -mag, mag), 0).astype(np.int64), missing, bad
+    """``(value x 10**places as int64, missing, bad)`` (see :func:`spmkit.money.parse_fixed`)."""
+    return parse_fixed(s, places, exact=exact)
 
 
 def _decimals(s: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
@@ -407,7 +345,7 @@ def _years(s: pd.Series) -> tuple[pd.Series, np.ndarray, np.ndarray]:
         x = s.to_numpy(dtype=np.float64, na_value=np.nan)
         missing = np.isnan(x)
     else:
-        t = _decimal_text(s) if s.dtype == object else _text(s)
+        t = decimal_text(s) if s.dtype == object else _text(s)
         missing = t.isna().to_numpy()
         x = pd.to_numeric(t, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     ok = np.isfinite(x) & (x == np.round(np.nan_to_num(x))) & (x >= 1) & (x <= 9999)
