@@ -109,7 +109,7 @@ def ancestors(roster: pd.DataFrame) -> pd.DataFrame:
 
 def credit_lines(plan: Plan, deals: pd.DataFrame, *, splits: pd.DataFrame | None = None,
                  fx: pd.DataFrame | None = None, roster: pd.DataFrame | None = None,
-                 rollup_to: pd.Index | None = None) -> pd.DataFrame:
+                 rollup_to: pd.Index | None = None, source: str = "deals") -> pd.DataFrame:
     """Credit lines for every deal (spec rule 1).
 
     Parameters
@@ -122,6 +122,8 @@ def credit_lines(plan: Plan, deals: pd.DataFrame, *, splits: pd.DataFrame | None
         As loaded by :mod:`spmkit.tables`.
     rollup_to : Index, optional
         With ``credit: rollup``, only these managers receive roll-up lines (default: all).
+    source : str
+        The deals file's name, for error messages.
 
     Returns
     -------
@@ -132,7 +134,7 @@ def credit_lines(plan: Plan, deals: pd.DataFrame, *, splits: pd.DataFrame | None
         ``deal_date`` (the deal's close date), ``clawback`` (bool), and the deal attributes
         ``product, deal_type, region, account``.
     """
-    amount, foreign = convert_currency(deals, fx, plan.currency)
+    amount, foreign = convert_currency(deals, fx, plan.currency, source)
     src = deals.reset_index(drop=True)
     base = pd.DataFrame({
         "deal_id": src["deal_id"],

@@ -92,10 +92,16 @@ class Grid:
     measure: dict[str, np.ndarray]
     spif_shares: dict[str, np.ndarray]
     spif_lines: dict[str, np.ndarray]
+    quota_source: str = "quotas"
 
     @property
     def shape(self) -> tuple[int, int]:
         return len(self.rep_ids), self.periods.count
+
+    def year_target(self, num: _Num) -> np.ndarray:
+        """Target incentive for the plan year (R,): annual TI prorated by days employed."""
+        days = num.arr(self.days_employed.sum(axis=1))
+        return num.arr(self.target_incentive) * days / num.const(int(self.periods.days().sum()))
 
 
 @dataclass
@@ -141,9 +147,8 @@ def _cap_cents(comp: Component, grid: Grid) -> np.ndarray | None:
     if comp.cap.amount is not None:
         cents = int(CONTEXT.quantize(comp.cap.amount * 100, Decimal(1)))
         return np.full(len(grid.rep_ids), cents, dtype=np.int64)
-    factor = comp.cap.ti_multiple * comp.weight
-    return round_cents(np.array([Decimal(int(t)) * factor for t in grid.target_incentive],
-                                dtype=object))
+    with decimal.localcontext(CONTEXT):
+        return round_cents(grid.year_target(EXACT) * (comp.cap.ti_multiple * comp.weight))
 
 
 def _pay(comp: Component, grid: Grid, earnings: np.ndarray, basis: str) -> tuple[np.ndarray,
@@ -177,8 +182,7 @@ def _band_rates(comp: Commission, grid: Grid, num: _Num) -> list[np.ndarray]:
     rates = []
     bcr = None
     if comp.tiers.uses_bcr:
-        bcr = num.div(num.arr(grid.target_incentive) * num.const(comp.weight),
-                      num.arr(annual_quota))
+        bcr = num.div(grid.year_target(num) * num.const(comp.weight), num.arr(annual_quota))
     for band in comp.tiers.bands:
         if band.rate is not None:
             rates.append(np.full(len(grid.rep_ids), num.const(band.rate),
@@ -194,7 +198,7 @@ def _check_quota(comp: Component, grid: Grid, measure: np.ndarray, quota: np.nda
         r, k = (int(x[0]) for x in np.nonzero(bad))
         n = int(bad.sum())
         raise InputError(Problem(
-            "quotas",
+            grid.quota_source,
             f"rep {grid.rep_ids[r]} has credit but a zero (or missing) quota in "
             f"{grid.periods.labels[k]}, so attainment for component {comp.id!r} is undefined"
             + (f" ({n} rep-periods like this)" if n > 1 else "")
@@ -362,7 +366,7 @@ def _quotas_in_year(quotas: pd.DataFrame, plan: Plan, periods: Periods) -> pd.Da
 
 
 def _quota_grid(plan: Plan, quotas: pd.DataFrame | None, payees: pd.Index,
-                periods: Periods) -> np.ndarray:
+                periods: Periods, source: str = "quotas") -> np.ndarray:
     """Quota per payee and period in cents; annual quotas phased exactly (largest remainder)."""
     r, k = len(payees), periods.count
     grid = np.zeros((r, k), dtype=np.int64)
@@ -378,7 +382,7 @@ def _quota_grid(plan: Plan, quotas: pd.DataFrame | None, payees: pd.Index,
         if (idx < 0).any():
             bad = starts[idx < 0].iloc[0]
             raise InputError(Problem(
-                "quotas", f"period_start {bad:%Y-%m-%d} is not the first day of a "
+                source, f"period_start {bad:%Y-%m-%d} is not the first day of a "
                 f"{plan.period} of plan {plan.plan!r} (periods start "
                 f"{', '.join(f'{s:%Y-%m-%d}' for s in periods.starts[:4])}...)",
                 column="period_start"))
@@ -445,8 +449,9 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
     rollup_to = None
     if plan.credit == "rollup" and roster is not None and "plan" in roster.columns:
         rollup_to = pd.Index(roster.loc[roster["plan"].astype("str") == plan.plan, "rep_id"])
+    sources = getattr(inputs, "sources", None) or {}
     lines = credit_lines(plan, inputs.deals, splits=inputs.splits, fx=inputs.fx, roster=roster,
-                         rollup_to=rollup_to)
+                         rollup_to=rollup_to, source=sources.get("deals", "deals"))
     payees = _payees(plan, inputs, lines, periods)
     k_all = periods.index_of(lines["credit_date"])
     codes = payees.get_indexer(lines["rep_id"])
@@ -464,12 +469,15 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
             claw = lines["clawback"].to_numpy()
             if not comp.clawback:
                 mask &= ~claw
+            if comp.per_deal is not None:  # a credit memo is not a deal: no per-deal SPIF
+                mask &= (lines["amount_cents"].to_numpy() > 0) != claw
             sign = np.where(claw, -1, 1)
             shares[comp.id] = _sum_grid(codes, k_all, lines["share_ppb"].to_numpy() * sign,
                                         shape, mask)
             counts[comp.id] = _sum_grid(codes, k_all, sign.astype(np.int64), shape, mask)
         measures[comp.id] = _sum_grid(codes, k_all, amount, shape, mask)
-    quota = _quota_grid(plan, inputs.quotas, payees, periods)
+    quota_source = sources.get("quotas", "quotas")
+    quota = _quota_grid(plan, inputs.quotas, payees, periods, quota_source)
     ti = np.zeros(len(payees), dtype=np.int64)
     draw = np.zeros(len(payees), dtype=np.int64)
     recoverable = np.zeros(len(payees), dtype=bool)
@@ -481,7 +489,7 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
     grid = Grid(plan=plan, periods=periods, rep_ids=payees.to_numpy(), quota=quota, credit=credit,
                 target_incentive=ti, days_employed=_employment(roster, payees, periods),
                 draw=draw, draw_recoverable=recoverable, measure=measures, spif_shares=shares,
-                spif_lines=counts)
+                spif_lines=counts, quota_source=quota_source)
     summary = {"deals": len(inputs.deals), "credit_lines": len(lines),
                "lines_outside_year": int((k_all < 0).sum()), "payees": len(payees)}
     return grid, lines, summary

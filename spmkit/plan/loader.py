@@ -29,6 +29,10 @@ def _key_path(path: Path_) -> str:
     return out or "(top level)"
 
 
+_PLAIN_TAGS = {f"tag:yaml.org,2002:{t}" for t in
+               ("map", "seq", "str", "int", "float", "bool", "null", "timestamp")}
+
+
 class _Reader:
     """Turns a composed YAML node tree into Python values, remembering each key's line."""
 
@@ -40,6 +44,10 @@ class _Reader:
 
     def read(self, node: yaml.Node, path: Path_ = ()) -> Any:
         self.lines.setdefault(path, node.start_mark.line + 1)
+        if node.tag not in _PLAIN_TAGS:
+            self._problem(node, path, f"the YAML tag {node.tag!r} is not allowed in a plan "
+                          "(plans hold plain values only)")
+            return None
         if isinstance(node, yaml.MappingNode):
             out: dict[Any, Any] = {}
             for key_node, value_node in node.value:
@@ -66,7 +74,7 @@ class _Reader:
         return self.read_scalar(node)
 
     def read_scalar(self, node: yaml.Node) -> Any:
-        if not isinstance(node, yaml.ScalarNode):
+        if not isinstance(node, yaml.ScalarNode) or node.tag not in _PLAIN_TAGS:
             return self.read(node)
         if node.tag == "tag:yaml.org,2002:float":
             try:
@@ -80,8 +88,15 @@ class _Reader:
             try:
                 return int(node.value.replace("_", ""), 0)
             except ValueError:
-                return self.loader.construct_object(node, deep=True)
-        return self.loader.construct_object(node, deep=True)
+                return self._construct(node)
+        return self._construct(node)
+
+    def _construct(self, node: yaml.Node) -> Any:
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except (yaml.YAMLError, ValueError) as exc:
+            self._problem(node, (), f"cannot read the value {node.value!r} ({exc})")
+            return None
 
     def _problem(self, node: yaml.Node, path: Path_, message: str) -> None:
         self.problems.append(
