@@ -251,6 +251,9 @@ def test_executive_view_has_no_rep_names_or_ids(executive_report, sample_data):
             assert person not in text, person
         assert "alert(1)" not in text
     assert "parameters" not in nb.metadata.get("papermill", {})
+    # the injected-parameters cell (the run's data and plan paths) is dropped as well
+    assert not any("injected-parameters" in c.metadata.get("tags", []) for c in nb.cells)
+    assert str(sample_data) not in nbformat.writes(nb)
 
 
 def test_executive_hides_groups_under_five_reps(executive_report, analyst_report,

@@ -247,6 +247,9 @@ def run_notebook(notebook: str, parameters: Mapping[str, Any], out_dir: str | Pa
             nb.metadata.get("papermill", {}).pop("parameters", None)
             nb.metadata.get("papermill", {}).pop("input_path", None)
             nb.metadata.get("papermill", {}).pop("output_path", None)
+            # the injected cell holds the run's paths: executives get the results only
+            nb.cells = [c for c in nb.cells
+                        if "injected-parameters" not in c.get("metadata", {}).get("tags", [])]
             for cell in nb.cells:
                 cell.get("metadata", {}).get("papermill", {}).pop("parameters", None)
         nbformat.write(nb, executed)
