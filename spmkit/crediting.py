@@ -110,7 +110,7 @@ def ancestors(roster: pd.DataFrame) -> pd.DataFrame:
 def credit_lines(plan: Plan, deals: pd.DataFrame, *, splits: pd.DataFrame | None = None,
                  fx: pd.DataFrame | None = None, roster: pd.DataFrame | None = None,
                  rollup_to: pd.Index | None = None, source: str = "deals") -> pd.DataFrame:
-    """Credit lines for every deal (spec rule 1).
+    """Credit lines for every deal under ``plan`` (spec rule 1).
 
     Parameters
     ----------
@@ -128,14 +128,42 @@ def credit_lines(plan: Plan, deals: pd.DataFrame, *, splits: pd.DataFrame | None
     Returns
     -------
     DataFrame
+        See :func:`credit_deals`.
+    """
+    return credit_deals(deals, currency=plan.currency, splits=splits, fx=fx, roster=roster,
+                        rollup=plan.credit == "rollup", rollup_to=rollup_to, source=source)
+
+
+def credit_deals(deals: pd.DataFrame, *, currency: str | None, splits: pd.DataFrame | None = None,
+                 fx: pd.DataFrame | None = None, roster: pd.DataFrame | None = None,
+                 rollup: bool = False, rollup_to: pd.Index | None = None,
+                 source: str = "deals") -> pd.DataFrame:
+    """Credit lines for every deal: owner or split credit, fx, clawbacks, roll-ups.
+
+    ``currency`` is the plan currency deals are converted to (``None``: amounts are taken
+    as they are). With ``rollup``, each line is also credited to every manager above its
+    rep in the roster (only to ``rollup_to`` when given).
+
+    Returns
+    -------
+    DataFrame
         One row per credit line: ``deal_id, rep_id, credit_date, amount_cents`` (int64),
         ``rule`` (``owner`` or ``split``, then ``+fx``, ``+clawback``, ``+rollup`` as they
         apply), ``share_ppb`` (the rep's share of the deal in parts per billion),
         ``deal_date`` (the deal's close date), ``clawback`` (bool), and the deal attributes
         ``product, deal_type, region, account``.
     """
-    amount, foreign = convert_currency(deals, fx, plan.currency, source)
+    if currency is None:
+        amount = deals["amount_cents"].to_numpy(dtype=np.int64)
+        foreign = np.zeros(len(deals), dtype=bool)
+    else:
+        amount, foreign = convert_currency(deals, fx, currency, source)
     src = deals.reset_index(drop=True)
+    missing = {c: pd.Series(pd.NA, index=src.index, dtype="str")
+               for c in ["deal_id", *ATTRIBUTES] if c not in src.columns}
+    if "cancel_date" not in src.columns:
+        missing["cancel_date"] = pd.Series(pd.NaT, index=src.index, dtype="datetime64[us]")
+    src = src.assign(**missing) if missing else src
     base = pd.DataFrame({
         "deal_id": src["deal_id"],
         "owner": src["rep_id"],
@@ -180,7 +208,7 @@ def credit_lines(plan: Plan, deals: pd.DataFrame, *, splits: pd.DataFrame | None
         )
         lines = pd.concat([lines, back], ignore_index=True)
 
-    if plan.credit == "rollup" and roster is not None:
+    if rollup and roster is not None:
         pairs = ancestors(roster)
         if rollup_to is not None:
             pairs = pairs[pairs["ancestor_id"].isin(rollup_to)]

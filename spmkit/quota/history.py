@@ -34,33 +34,24 @@ def history_window(year_start: pd.Timestamp) -> tuple[pd.Timestamp, pd.Timestamp
 def credit_lines(deals: pd.DataFrame) -> pd.DataFrame:
     """Owner credit lines from deals, with cancellations reversed on their cancel date.
 
+    The engine's own crediting (:func:`spmkit.crediting.credit_deals`) without splits,
+    currency conversion or roll-ups: convert first with :func:`to_plan_currency`.
+
     Parameters
     ----------
     deals : DataFrame
-        As from :func:`spmkit.tables.load_deals`: ``rep_id`` str, ``close_date``
-        datetime64, ``amount_cents`` int64, optional ``cancel_date``, ``region``.
+        As from :func:`spmkit.tables.load_deals`.
 
     Returns
     -------
     DataFrame with ``rep_id`` str, ``credit_date`` datetime64, ``amount_cents`` int64,
     ``region`` str/NA.
     """
-    region = deals["region"] if "region" in deals else pd.Series(pd.NA, index=deals.index,
-                                                                 dtype="str")
-    lines = pd.DataFrame({
-        "rep_id": deals["rep_id"].astype("str"),
-        "credit_date": pd.to_datetime(deals["close_date"]),
-        "amount_cents": deals["amount_cents"].astype(np.int64),
-        "region": region.astype("str"),
-    })
-    if "cancel_date" in deals and deals["cancel_date"].notna().any():
-        cancelled = deals["cancel_date"].notna()
-        back = lines[cancelled.to_numpy()].assign(
-            credit_date=pd.to_datetime(deals.loc[cancelled, "cancel_date"]).to_numpy(),
-            amount_cents=-lines.loc[cancelled.to_numpy(), "amount_cents"].to_numpy(),
-        )
-        lines = pd.concat([lines, back], ignore_index=True)
-    return lines
+    from spmkit.crediting import credit_deals
+
+    lines = credit_deals(deals, currency=None)
+    return lines[["rep_id", "credit_date", "amount_cents", "region"]].astype(
+        {"rep_id": "str", "region": "str"})
 
 
 def to_plan_currency(deals: pd.DataFrame, fx: pd.DataFrame | None, currency: str
