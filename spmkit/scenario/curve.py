@@ -6,7 +6,9 @@ rep per attainment point) and runs them through the engine, :func:`spmkit.payout
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from datetime import date
 from fractions import Fraction
 
 import numpy as np
@@ -17,7 +19,7 @@ from spmkit.money import format_cents, round_cents
 from spmkit.payout import calculate
 from spmkit.periods import plan_periods
 from spmkit.plan import Plan, Spif
-from spmkit.tables import load_inputs
+from spmkit.tables import Inputs, load_inputs
 
 __all__ = ["DEFAULT_CURVE_QUOTA_CENTS", "DEFAULT_CURVE_TARGET_CENTS", "pay_curve"]
 
@@ -48,12 +50,6 @@ def _deal_attributes(plan: Plan) -> dict[str, str]:
         common = [v for v in lists[0] if all(v in other for other in lists[1:])]
         out[col] = common[0] if common else lists[0][0]
     return out
-
-
-def _period_shares(plan: Plan, count: int) -> list[Fraction]:
-    if plan.phasing is not None:
-        return [Fraction(w) for w in plan.phasing]
-    return [Fraction(1, count)] * count
 
 
 def pay_curve(plan: Plan, *, attainment: Sequence[float] | np.ndarray | None = None,
@@ -110,40 +106,52 @@ def pay_curve(plan: Plan, *, attainment: Sequence[float] | np.ndarray | None = N
 
 
 def _run(plan: Plan, points: np.ndarray, ti: int, quota: int) -> np.ndarray:
-    periods = plan_periods(plan.year_start, plan.period)
+    inputs = _synthetic_inputs(plan.year_start, plan.period, plan.phasing,
+                               tuple(sorted(_deal_attributes(plan).items())), plan.currency,
+                               tuple(points.tolist()), ti, quota)
+    result = calculate(plan, inputs)
+    pay = result.payouts.groupby("rep_id")["amount_cents"].sum()
+    ids = inputs.roster["rep_id"]
+    return pay.reindex(pd.Index(ids)).fillna(0).to_numpy(np.int64)
+
+
+@functools.lru_cache(maxsize=32)
+def _synthetic_inputs(year_start: date, period: str, phasing: tuple | None,
+                      attributes: tuple[tuple[str, str], ...], currency: str,
+                      points: tuple[float, ...], ti: int, quota: int) -> Inputs:
+    """The synthetic reps' tables, loaded once per plan shape (rates don't change them)."""
+    periods = plan_periods(year_start, period)
     k = periods.count
     n = len(points)
     ids = np.array([f"CURVE{i:04d}" for i in range(n)], dtype=object)
-    credit = round_cents(points * float(quota)).astype(object)
+    credit = round_cents(np.asarray(points) * float(quota)).astype(object)
     # split each rep's credit over the periods by the phasing shares, exactly: the running
     # total after period j is floor(credit x (share_0 + ... + share_j)), the last one = credit
+    shares = ([Fraction(w) for w in phasing] if phasing is not None
+              else [Fraction(1, k)] * k)
     bounds = [np.zeros(n, dtype=np.int64)]
     running = Fraction(0)
-    for share in _period_shares(plan, k):  # periods, not reps
+    for share in shares:  # periods, not reps
         running += share
         bounds.append(((credit * running.numerator) // running.denominator).astype(np.int64))
     cum = np.stack(bounds, axis=1)
     parts = np.diff(cum, axis=1)
     rep = np.repeat(ids, k)
-    period = np.tile(np.arange(k), n)
+    period_index = np.tile(np.arange(k), n)
     amount = parts.ravel()
     keep = amount != 0
     deals = pd.DataFrame({
-        "deal_id": [f"{r}-{p:02d}" for r, p in zip(rep[keep], period[keep], strict=True)],
+        "deal_id": [f"{r}-{p:02d}" for r, p in zip(rep[keep], period_index[keep], strict=True)],
         "rep_id": rep[keep],
-        "close_date": pd.DatetimeIndex(periods.starts)[period[keep]],
+        "close_date": pd.DatetimeIndex(periods.starts)[period_index[keep]],
         "amount": format_cents(amount[keep]).to_numpy(),
     })
-    for col, value in _deal_attributes(plan).items():
+    for col, value in attributes:
         deals[col] = value
-    year = plan.year_start.year
-    quotas = pd.DataFrame({"rep_id": ids, "year": year, "quota": format_cents(
+    quotas = pd.DataFrame({"rep_id": ids, "year": year_start.year, "quota": format_cents(
         np.full(n, quota, dtype=np.int64)).to_numpy()})
     roster = pd.DataFrame({
         "rep_id": ids, "name": ids, "role": "synthetic", "region": "synthetic",
         "target_incentive": format_cents(np.full(n, ti, dtype=np.int64)).to_numpy(),
     })
-    inputs = load_inputs(deals, quotas=quotas, roster=roster, currency=plan.currency)
-    result = calculate(plan, inputs)
-    pay = result.payouts.groupby("rep_id")["amount_cents"].sum()
-    return pay.reindex(pd.Index(ids)).fillna(0).to_numpy(np.int64)
+    return load_inputs(deals, quotas=quotas, roster=roster, currency=currency)
