@@ -7,7 +7,8 @@
 --
 -- Plan: quarterly, plan year 2026, USD.
 --   commission  ytd, filter deal_type in (new, expansion), weight 0.75, marginal bands
---               0%: 5%, 100%: 8%, 150%: 2 x BCR (BCR = TI x 0.75 / annual quota),
+--               0%: 5%, 100%: 8%, 150%: 2 x BCR (BCR = TI x 0.75 / annual quota, the
+--               TI prorated by days employed in the plan year),
 --               paid as round(E_k) - round(E_{k-1}) (YTD true-up)
 --   bonus       period attainment on all credit, weight 0.25,
 --               curve (0.5, 0) (1.0, 1.0) (1.5, 1.5), flat above; target = TI x 0.25 x
@@ -88,19 +89,21 @@ ytd AS (
     SELECT *,
            2 * sum(comm) OVER w AS c2,   -- doubled so that 1.5 x quota stays an integer
            2 * sum(q) OVER w AS q2,
-           sum(q) OVER w AS qy
+           sum(q) OVER w AS qy,
+           sum(employed) OVER (PARTITION BY rep_id) AS year_employed
     FROM grid
     WINDOW w AS (PARTITION BY rep_id ORDER BY k ROWS UNBOUNDED PRECEDING)
 ),
 comm_terms AS (
     -- marginal portions (doubled): [0, Q), [Q, 1.5Q), [1.5Q, inf); negative credit earns
-    -- at the first band's rate.  E = (0.05 p0 + 0.08 p1 + 1.5 TI / AQ p2) / 2
-    --   = N / D with N = 5 p0 AQ + 8 p1 AQ + 150 TI p2 and D = 200 AQ.
+    -- at the first band's rate.  BCR uses the year's TI prorated by days employed
+    -- (TI x Y / 365, docs/semantics.md).  E = (0.05 p0 + 0.08 p1 + 1.5 TI Y / (365 AQ) p2) / 2
+    --   = N / D with N = 365 (5 p0 AQ + 8 p1 AQ) + 150 TI Y p2 and D = 200 AQ 365.
     SELECT rep_id, k,
-           5 * CAST(least(c2, q2) AS HUGEINT) * aq
-             + 8 * CAST(greatest(least(c2, 3 * qy) - q2, 0) AS HUGEINT) * aq
-             + 150 * CAST(ti AS HUGEINT) * greatest(c2 - 3 * qy, 0) AS n,
-           200 * CAST(aq AS HUGEINT) AS d
+           365 * (5 * CAST(least(c2, q2) AS HUGEINT) * aq
+                  + 8 * CAST(greatest(least(c2, 3 * qy) - q2, 0) AS HUGEINT) * aq)
+             + 150 * CAST(ti AS HUGEINT) * year_employed * greatest(c2 - 3 * qy, 0) AS n,
+           200 * 365 * CAST(aq AS HUGEINT) AS d
     FROM ytd
 ),
 comm_to_date AS (

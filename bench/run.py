@@ -7,7 +7,8 @@ reused when present in ``bench/out/``):
    resident memory (``os.wait4`` rusage ``ru_maxrss``) are measured.
 2. ``bench/duckdb_plan.sql`` (the same plan in SQL) runs in a subprocess of its own,
    measured the same way.
-3. The total payouts of both are compared, per component and overall.
+3. The total payouts of both are compared, per component and overall (exit status 1
+   when they differ).
 
 Prints a table ``size, engine, seconds, deals/s, peak MB`` and the totals.  The target
 (issue 2): 10M deals within 2x of the SQL's time and under 4 GB of peak memory.
@@ -72,7 +73,8 @@ SQL_CHILD = """\
 import json, sys, time
 import duckdb
 sql = open(sys.argv[1], encoding="utf-8").read().replace("{data}", sys.argv[2])
-con = duckdb.connect(config={"enable_progress_bar": False})
+con = duckdb.connect()
+con.execute("SET enable_progress_bar = false")
 rows = con.sql(sql).fetchall()
 print("TOTALS " + json.dumps({c: int(t) for c, t, _ in rows}))
 """
@@ -162,6 +164,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     results = []
+    disagree = []
     for n in args.sizes:
         data = gen.ensure(n)
         plan = data / "plan.yaml"
@@ -187,6 +190,8 @@ def main(argv: list[str] | None = None) -> int:
             ta, tb = sum(mine.values()), sum(theirs.values())
             print(f"{'total':<12} {money(ta):>20} {money(tb):>20} {money(ta - tb):>14}"
                   f"  {'AGREE' if ta == tb else 'DIFFER'}", flush=True)
+            if ta != tb:
+                disagree.append(n)
             ratio = r["seconds"] / s["seconds"]
             print(f"spmkit / duckdb time: {ratio:.2f}x (target <= 2x); spmkit peak "
                   f"{r['peak_mb']:,.0f} MB (target < 4,096 MB)", flush=True)
@@ -202,6 +207,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{n:>12,} {engine:<12} {secs:9.2f} {n / secs:12,.0f} {peak:9,.0f} {cpu:8.2f}")
     print("(seconds = wall time; CPU s = user + system time of the child, all its threads; "
           "other jobs on the machine inflate wall time)")
+    if disagree:
+        print(f"total payouts DIFFER from the SQL for sizes {disagree}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -182,7 +182,7 @@ CASES: list[tuple[str, Callable[[Case], None], list[str]]] = [
      ["deals.csv", "line 4", "'EUR'", "no rate", "fx.csv"]),
     ("zero-quota-with-credit",
      lambda c: c.table("quotas", "A1,2026,400000", "A1,2026,0"),
-     ["quota", "rep A1", "2026-Q1", "zero", "commission"]),
+     ["quotas.csv", "'quota'", "rep A1", "2026-Q1", "zero", "commission"]),
     ("nan-quota-csv",
      lambda c: c.table("quotas", "A1,2026,400000", "A1,2026,NaN"),
      ["quotas.csv", "line 2", "'quota'", "not a number", "NaN"]),
@@ -193,7 +193,8 @@ CASES: list[tuple[str, Callable[[Case], None], list[str]]] = [
      lambda c: c.write("quotas.csv", ["rep_id,period_start,quota"]
                        + [f"A{r},2026-{m:02d}-01,100000" for r in (1, 2, 3)
                           for m in ((1, 4, 7, 11) if r == 2 else (1, 4, 7, 10))]),
-     ["'period_start'", "2026-11-01", "not the first day of a quarter", "2026-10-01"]),
+     ["quotas.csv", "'period_start'", "2026-11-01", "not the first day of a quarter",
+      "2026-10-01"]),
     ("unsupported-input-file-type",
      lambda c: c.paths.update(roster=c.write("roster.txt", TABLES["roster"])),
      ["roster.txt", "unsupported file type", ".csv"]),
@@ -278,10 +279,3 @@ def test_debug_shows_the_traceback(tmp_path):
     assert "SpmkitError" in result.stderr and "35O000.00" in result.stderr
     assert not (tmp_path / "out").exists()
 
-
-def test_zero_quota_message_names_the_quota_file(tmp_path):
-    case = Case(tmp_path / "in")
-    case.table("quotas", "A1,2026,400000", "A1,2026,0")
-    result = spmkit("calc", *case.args(), "--out", tmp_path / "out")
-    assert result.returncode == 2
-    assert "quotas.csv" in result.stderr
