@@ -52,6 +52,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"spmkit {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `spmkit explain ... | head`: the reader has gone
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("spmkit: interrupted; nothing was written", file=sys.stderr)
         return 130

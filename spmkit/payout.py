@@ -580,8 +580,9 @@ def _explain_spif(comp: Spif, grid: Grid, e: Earned) -> np.ndarray:
         shares = np.array([f"{v / PPB:g}" for v in e.detail["shares"].ravel()],
                           dtype=object).reshape(r, k)
         lines = e.detail["lines"].astype(str).astype(object)
+        noun = np.where(e.detail["lines"] == 1, " credit line", " credit lines")
         return (f"SPIF {_money1(comp.per_deal)} per deal closed {win}: " + lines
-                + " credit lines, deal shares " + shares)
+                + noun + ", deal shares " + shares)
     credit = np.array(format_money(e.detail["credit"].ravel()).tolist(), dtype=object)
     head = f"SPIF {_rate_text(comp.rate)} on credit from deals closed {win}: "
     return head + credit.reshape(r, k)

@@ -6,6 +6,7 @@ test that reads it.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -113,11 +114,14 @@ def plan_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def _report(tmp_path_factory: pytest.TempPathFactory, sample_data: Path,
             plan_files: dict[str, Path], audience: str) -> tuple[Path, subprocess.CompletedProcess]:
-    out = tmp_path_factory.mktemp(f"report-{audience}") / "out"
-    proc = run_cli("report", "--data", sample_data, "--baseline", plan_files["baseline"],
+    # relative paths, as `make demo` passes them: the kernel runs in another folder
+    where = tmp_path_factory.mktemp(f"report-{audience}")
+    out = where / "out"
+    proc = run_cli("report", "--data", os.path.relpath(sample_data, where),
+                   "--baseline", plan_files["baseline"],
                    "--scenarios", plan_files["accelerator"], plan_files["bonus"],
-                   "--out", out, "--audience", audience, "--draws", str(REPORT_DRAWS),
-                   "--seed", str(REPORT_SEED))
+                   "--out", "out", "--audience", audience, "--draws", str(REPORT_DRAWS),
+                   "--seed", str(REPORT_SEED), cwd=where)
     assert proc.returncode == 0, proc.stderr
     return out, proc
 

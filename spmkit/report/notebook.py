@@ -221,7 +221,7 @@ def run_notebook(notebook: str, parameters: Mapping[str, Any], out_dir: str | Pa
         raise SpmkitError(f"audience {audience!r}: must be one of {', '.join(AUDIENCES)}")
     source = shipped_notebook(notebook)
     declared = papermill.inspect_notebook(str(source))
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).resolve()  # the kernel runs in another folder
     with atomic_dir(out_dir) as stage, tempfile.TemporaryDirectory(prefix="spmkit-run-") as cwd:
         params = dict(json_safe(dict(parameters)))
         params["audience"] = audience
