@@ -12,13 +12,14 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 #: Decimal context for intermediate money arithmetic: 34 significant digits and
 #: ROUND_HALF_UP, which in :mod:`decimal` means half *away from zero*.
 CONTEXT = decimal.Context(prec=34, rounding=ROUND_HALF_UP)
 
 _ONE = Decimal(1)
-_DECIMAL_RE = r"^\s*([+-]?)(\d*)(?:\.(\d*))?\s*$"
 
 
 def to_decimal(value: object) -> Decimal:
@@ -98,26 +99,72 @@ def parse_fixed(s: pd.Series, places: int, *, exact: bool = False
         bad = (~np.isfinite(x) & ~missing) | (np.abs(np.nan_to_num(x)) >= 9e18 / scale)
         y = np.round(np.where(missing | bad, 0.0, x) * scale, 3)
         return (np.sign(y) * np.floor(np.abs(y) + 0.5)).astype(np.int64), missing, bad
+    if _is_arrow_decimal(s):
+        return _parse_arrow_decimal(pa.chunked_array(s.array._pa_array).combine_chunks(),
+                                    places, exact)
     t = decimal_text(s)
-    missing = t.isna().to_numpy()
-    parts = t.str.extract(_DECIMAL_RE)
-    sign, whole, frac = parts[0], parts[1].fillna(""), parts[2].fillna("")
-    bad = (sign.isna() | ((whole == "") & (frac == "")) | (whole.str.len() > 18 - places))
-    bad = bad.to_numpy(dtype=bool) & ~missing
+    return _parse_text(pa.array(t, type=pa.string(), from_pandas=True), places, exact)
+
+
+def _is_arrow_decimal(s: pd.Series) -> bool:
+    return isinstance(s.dtype, pd.ArrowDtype) and pa.types.is_decimal(s.dtype.pyarrow_dtype)
+
+
+_NAMED_RE = r"^\s*(?P<sign>[+-]?)(?P<whole>\d*)(?:\.(?P<frac>\d*))?\s*$"
+
+
+def _parse_text(arr: pa.Array, places: int, exact: bool
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Decimal text -> scaled int64, with Arrow's vectorized string kernels (no Python loop)."""
+    missing = arr.is_null().to_numpy(zero_copy_only=False)
+    found = pc.extract_regex(arr, _NAMED_RE)
+    sign = pc.struct_field(found, "sign")
+    whole = pc.struct_field(found, "whole")
+    frac = pc.struct_field(found, "frac")
+    blank = pc.and_(pc.equal(whole, ""), pc.equal(frac, ""))
+    too_long = pc.greater(pc.utf8_length(whole), 18 - places)
+    bad = pc.fill_null(pc.or_(pc.or_(blank, too_long), pc.is_null(found)), True)
+    bad = bad.to_numpy(zero_copy_only=False) & ~missing
     ok = ~(bad | missing)
-    whole = whole.where(ok, "0").replace("", "0")
-    head = (frac.str.slice(0, places) + "0" * places).str.slice(0, places).where(ok, "0")
-    nxt = (frac.str.slice(places, places + 1) + "0").str.slice(0, 1).where(ok, "0")
-    if exact:  # digits beyond ``places`` must be zeros
-        beyond = frac.str.slice(places).str.contains(r"[1-9]").fillna(False).to_numpy(bool)
+    if exact and places >= 0:  # digits beyond ``places`` must be zeros
+        beyond = pc.match_substring_regex(pc.utf8_slice_codeunits(frac, places, 10**6), "[1-9]")
+        beyond = pc.fill_null(beyond, False).to_numpy(zero_copy_only=False)
         bad = bad | (beyond & ~missing)
         ok = ok & ~beyond
-    w = pd.to_numeric(whole).to_numpy(dtype=np.int64)
-    f = pd.to_numeric(head).to_numpy(dtype=np.int64) if places else np.zeros(len(t), np.int64)
-    up = pd.to_numeric(nxt).to_numpy(dtype=np.int64) >= 5
+    okm = pa.array(ok)
+
+    def ints(texts: pa.Array) -> np.ndarray:
+        filled = pc.if_else(pc.and_(okm, pc.not_equal(pc.fill_null(texts, ""), "")),
+                            texts, "0")
+        return pc.cast(filled, pa.int64()).to_numpy(zero_copy_only=False)
+
+    scale = 10**places
+    padded = pc.utf8_rpad(pc.fill_null(frac, ""), places + 1, padding="0")
+    w = ints(whole)
+    f = ints(pc.utf8_slice_codeunits(padded, 0, places)) if places else 0
+    up = ints(pc.utf8_slice_codeunits(padded, places, places + 1)) >= 5
     mag = w * scale + f + up
-    neg = (sign.fillna("") == "-").to_numpy()
+    neg = pc.fill_null(pc.equal(sign, "-"), False).to_numpy(zero_copy_only=False)
     return np.where(ok, np.where(neg, -mag, mag), 0).astype(np.int64), missing, bad
+
+
+def _parse_arrow_decimal(arr: pa.Array, places: int, exact: bool
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Arrow decimals -> scaled int64: round half away from zero, then read the integer."""
+    missing = arr.is_null().to_numpy(zero_copy_only=False)
+    rounded = pc.round(arr, ndigits=places, round_mode="half_towards_infinity")
+    target = pa.decimal128(38, places)
+    rounded = rounded.cast(target)
+    words = np.frombuffer(rounded.buffers()[1], dtype=np.int64)[2 * rounded.offset:]
+    low, high = words[0::2][: len(rounded)], words[1::2][: len(rounded)]
+    fits = (high == np.where(low < 0, -1, 0)) & (np.abs(low) < 9 * 10**17)
+    bad = ~fits & ~missing
+    if exact:
+        wide = pa.decimal128(38, max(arr.type.scale, places))
+        same = pc.equal(arr.cast(wide), rounded.cast(wide))
+        bad = bad | (~pc.fill_null(same, True).to_numpy(zero_copy_only=False) & ~missing)
+    ok = ~(bad | missing)
+    return np.where(ok, low, 0).astype(np.int64), missing, bad
 
 
 def parse_cents(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -129,7 +176,8 @@ def parse_cents(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     s = values
     if pd.api.types.is_bool_dtype(s.dtype):
         s = s.astype("str")
-    if not (pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype)):
+    numeric = pd.api.types.is_integer_dtype(s.dtype) or pd.api.types.is_float_dtype(s.dtype)
+    if not numeric and not _is_arrow_decimal(s):
         t = decimal_text(s)
         has_comma = t.str.contains(",", regex=False).fillna(False).to_numpy(dtype=bool)
         if has_comma.any():

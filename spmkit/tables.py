@@ -192,13 +192,13 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     table = pq.read_table(path)
     columns = []
     for fld, col in zip(table.schema, table.columns, strict=True):
-        if arrow.types.is_decimal(fld.type):
-            col = col.cast(arrow.string())  # exact digits, parsed like CSV text
-        elif arrow.types.is_date(fld.type):
+        if arrow.types.is_date(fld.type):
             col = col.cast(arrow.timestamp("us"))
         columns.append(col)
     table = arrow.table(columns, names=table.column_names)
-    return table.to_pandas()
+    # decimals stay Arrow decimals: spmkit.money reads their exact digits without text
+    return table.to_pandas(
+        types_mapper=lambda t: pd.ArrowDtype(t) if arrow.types.is_decimal(t) else None)
 
 
 def _apply_mapping(
