@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as arrow
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pandera.errors import SchemaErrors
 
@@ -197,7 +198,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         columns.append(col)
     table = arrow.table(columns, names=table.column_names)
     # decimals stay Arrow decimals: spmkit.money reads their exact digits without text
+    del columns
     return table.to_pandas(
+        split_blocks=True, self_destruct=True,  # hand Arrow's buffers over, don't copy
         types_mapper=lambda t: pd.ArrowDtype(t) if arrow.types.is_decimal(t) else None)
 
 
@@ -424,7 +427,7 @@ _SPECS: dict[str, tuple[_Col, ...]] = {
         _Col("rate", "rate", required=True, nullable=False),
     ),
 }
-_UNIQUE = {"deals": "deal_id", "roster": "rep_id", "fx": "currency"}
+_UNIQUE = {"roster": "rep_id", "fx": "currency"}  # deal ids: see _check_deals (faster)
 _DTYPES = {
     "id": "str", "text": "str", "upper": "str", "lower": "str", "date": _DATE,
     "money": "Int64", "share": "Int64", "year": "Int64", "rate": object,
@@ -491,14 +494,18 @@ def _load(
     n = len(raw)
     data: dict[str, object] = {}
     flagged: dict[str, np.ndarray] = {}  # output column -> rows already reported
-    for spec in specs:
-        src_col = spec.name if spec.name in present else (spec.alt if spec.alt in present else None)
+    sources = [s.name if s.name in present else (s.alt if s.alt in present else None)
+               for s in specs]
+    for i, spec in enumerate(specs):
+        src_col = sources[i]
         if src_col is None:
             if table == "roster" and spec.name == "plan":
                 continue  # only when the file has it
             data[spec.output] = _empty(spec, n)
             continue
         col = raw[src_col]
+        if src_col not in sources[i + 1:]:  # free the raw column as soon as it is parsed
+            raw = raw.drop(columns=src_col)
         shown_col = label(src_col)
         if spec.kind in ("id", "text", "upper", "lower"):
             t = _text(col)
@@ -658,7 +665,19 @@ def _fmt(v: object) -> str:
 # --------------------------------------------------------------------------- per-table rules
 
 
+def _has_duplicates(values: pd.Series) -> bool:
+    """Whether a column repeats a value: Arrow's sort then a neighbour compare (10M ids in
+    about a second; hashing them all takes several)."""
+    arr = arrow.array(values.dropna(), from_pandas=True)
+    if len(arr) < 2:
+        return False
+    ordered = arr.take(pc.sort_indices(arr))
+    return bool(pc.any(pc.equal(ordered[1:], ordered[:-1])).as_py())
+
+
 def _check_deals(frame: pd.DataFrame, out: _Collector, label: Callable[[str], str]) -> None:
+    if _has_duplicates(frame["deal_id"]):
+        _duplicates(frame, ["deal_id"], out, label("deal_id"))
     early = (frame["cancel_date"] < frame["close_date"]).fillna(False).to_numpy(dtype=bool)
     out.rows(early, label("cancel_date"), lambda p: (
         f"cancel_date {frame['cancel_date'].iloc[p]:%Y-%m-%d} is before close_date "
