@@ -700,6 +700,9 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
         A deal currency without an fx rate; credit against a zero quota.
     """
     grid, lines, summary = measure(plan, inputs)
+    credits = _sorted(lines[["deal_id", "rep_id", "credit_date", "amount_cents", "rule"]],
+                      ["deal_id", "rep_id", "credit_date", "rule", "amount_cents"])
+    del lines  # the widest frame of the run: let it go before the grid work
     earned = earn(grid, EXACT)
     r, k = grid.shape
     periods = grid.periods
@@ -780,8 +783,6 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
         for c in cols:
             reps[c] = pd.NA
         reps["target_incentive_cents"] = 0
-    credits = _sorted(lines[["deal_id", "rep_id", "credit_date", "amount_cents", "rule"]],
-                      ["deal_id", "rep_id", "credit_date", "rule", "amount_cents"])
     summary = {**summary, "total_payout_cents": int(payouts["amount_cents"].sum())}
     return Result(plan=plan, periods=periods, payouts=payouts, credits=credits,
                   attainment=attainment, reps=reps, summary=summary)
@@ -853,14 +854,16 @@ def output_frames(result: Result, *, money_as_text: bool = True
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ``payouts`` and ``credits`` tables as the spec's files show them.
 
-    Money columns are two-decimal text, or int64 cents with ``money_as_text=False`` (the
-    Parquet writer turns those into exact decimals).
+    Money columns are two-decimal text and dates ``YYYY-MM-DD`` text; with
+    ``money_as_text=False`` they stay int64 cents and datetimes, which the Parquet writer
+    stores as exact decimals and dates.
     """
     money = format_cents if money_as_text else (lambda c: c)
+    dates = _iso_dates if money_as_text else (lambda d: d.to_numpy())
     p = result.payouts
     payouts = pd.DataFrame({
         "rep_id": p["rep_id"],
-        "period_start": _iso_dates(p["period_start"]),
+        "period_start": dates(p["period_start"]),
         "period": p["period"],
         "component": p["component"],
         "attainment": p["attainment"].map(lambda v: "" if np.isnan(v) else f"{v:.4f}"),
@@ -872,7 +875,7 @@ def output_frames(result: Result, *, money_as_text: bool = True
     credits = pd.DataFrame({
         "deal_id": c["deal_id"],
         "rep_id": c["rep_id"],
-        "credit_date": _iso_dates(c["credit_date"]),
+        "credit_date": dates(c["credit_date"]),
         "amount": np.asarray(money(c["amount_cents"])),
         "rule": c["rule"],
     })
@@ -893,6 +896,9 @@ def _parquet_table(frame: pd.DataFrame, money: dict[str, pd.Series]) -> Any:
     import pyarrow as pa
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
+    for i, fld in enumerate(table.schema):
+        if pa.types.is_timestamp(fld.type):
+            table = table.set_column(i, fld.name, table.column(i).cast(pa.date32()))
     for name, cents in money.items():
         table = table.set_column(table.schema.get_field_index(name), name, _decimal_array(cents))
     return table
