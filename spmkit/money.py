@@ -8,6 +8,7 @@ rep x period grid and is rounded once per payout line with :func:`round_cents`.
 from __future__ import annotations
 
 import decimal
+import math
 from decimal import ROUND_HALF_UP, Decimal
 
 import numpy as np
@@ -227,8 +228,25 @@ def format_cents(cents: np.ndarray | pd.Series) -> pd.Series:
     return sign + whole + "." + frac
 
 
+def money_text(cents: object) -> str:
+    """Cents as a readable amount: ``123456 -> "1,234.56"``, ``-5 -> "-0.05"``; NA -> ``""``.
+
+    Exact for integers (no float arithmetic); floats (e.g. Monte Carlo percentiles in cents)
+    are rounded half away from zero to the cent first.
+    """
+    if cents is None or cents is pd.NA:
+        return ""
+    if isinstance(cents, float | np.floating):
+        if math.isnan(cents):
+            return ""
+        cents = int(math.copysign(math.floor(abs(float(cents)) + 0.5), float(cents)))
+    c = int(cents)  # type: ignore[call-overload]
+    sign = "-" if c < 0 else ""
+    whole, frac = divmod(abs(c), 100)
+    return f"{sign}{whole:,}.{frac:02d}"
+
+
 def format_money(cents: np.ndarray | pd.Series) -> pd.Series:
     """Cents as readable amounts with thousands separators: 2000000 -> ``"20,000.00"``."""
-    c = np.asarray(cents, dtype=np.int64)
-    return pd.Series([f"{v / 100:,.2f}" if abs(v) < 2**52 else f"{v}" for v in c.tolist()],
+    return pd.Series([money_text(v) for v in np.asarray(cents, dtype=np.int64).tolist()],
                      dtype="str")

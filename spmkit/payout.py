@@ -24,7 +24,7 @@ import pandas as pd
 
 from spmkit.crediting import PPB, credit_lines
 from spmkit.errors import InputError, Problem, SpmkitError
-from spmkit.money import CONTEXT, format_cents, format_money, round_cents
+from spmkit.money import CONTEXT, format_cents, format_money, money_text, round_cents
 from spmkit.outputs import atomic_dir
 from spmkit.periods import Periods, plan_periods
 from spmkit.plan import Bonus, Commission, Component, Plan, Spif
@@ -675,7 +675,7 @@ class Result:
 
 
 def _fm(cents: int) -> str:
-    return format_money(np.array([int(cents)]))[0]
+    return money_text(int(cents))
 
 
 def calculate(plan: Plan, inputs: Inputs) -> Result:

@@ -140,9 +140,9 @@ def _load(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _money(cents: int | float | None) -> str:
-    if cents is None:
-        return "n/a"
-    return f"{cents / 100:,.2f}"
+    from spmkit.money import money_text
+
+    return "n/a" if cents is None else money_text(cents)
 
 
 def run_quota(args: argparse.Namespace) -> int:

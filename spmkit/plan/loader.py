@@ -112,7 +112,8 @@ def _parse(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}" if mark else None
-        raise PlanError(Problem(source, f"not valid YAML: {exc.problem or exc}", where=where)) from None
+        problem = Problem(source, f"not valid YAML: {exc.problem or exc}", where=where)
+        raise PlanError(problem) from None
     except yaml.YAMLError as exc:
         raise PlanError(Problem(source, f"not valid YAML: {exc}")) from None
     finally:
@@ -124,8 +125,8 @@ def _parse(text: str, source: str) -> tuple[Any, dict[Path_, int]]:
     if reader.problems:
         raise PlanError(reader.problems)
     if not isinstance(data, dict):
-        raise PlanError(Problem(source, "a plan must be a mapping of keys (plan:, year_start:, ...)",
-                                where="line 1"))
+        raise PlanError(Problem(source, "a plan must be a mapping of keys "
+                                "(plan:, year_start:, ...)", where="line 1"))
     return data, reader.lines
 
 

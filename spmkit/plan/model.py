@@ -111,7 +111,8 @@ class Component(Frozen):
         for key, vals in value.items():
             if key not in FILTER_COLUMNS:
                 raise ValueError(
-                    f"filter key {key!r} is not a deal column; use one of {', '.join(FILTER_COLUMNS)}"
+                    f"filter key {key!r} is not a deal column; "
+                    f"use one of {', '.join(FILTER_COLUMNS)}"
                 )
             if isinstance(vals, (str, int, float)):
                 vals = [vals]

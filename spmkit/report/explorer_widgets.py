@@ -25,7 +25,7 @@ import pandas as pd
 
 from spmkit.errors import SpmkitError
 from spmkit.explore import PlanExplorer, Snapshot, plan_threshold, slugify
-from spmkit.money import format_money
+from spmkit.money import money_text
 from spmkit.plan import Plan, load_plan
 
 _RATIO_LABELS = {
@@ -54,7 +54,7 @@ def _float(value: Decimal | float | None) -> float:
 
 
 def _money(cents: int, sign: bool = False) -> str:
-    text = format_money(np.array([int(cents)], dtype=np.int64))[0]
+    text = money_text(cents)
     return f"+{text}" if sign and cents > 0 else text
 
 

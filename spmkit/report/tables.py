@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from spmkit.money import money_text as money
+
 __all__ = [
     "IDENTITY_COLUMNS",
     "PERCENT_WORDS",
@@ -78,24 +80,6 @@ _LABELS = {
     "quota": "Quota",
     "share": "Share",
 }
-
-
-def money(cents: object) -> str:
-    """Cents as a readable amount: ``123456 -> "1,234.56"``, ``-5 -> "-0.05"``; NA -> ``""``.
-
-    Exact for integers (no float arithmetic); floats (e.g. Monte Carlo percentiles in cents)
-    are rounded half away from zero to the cent first.
-    """
-    if cents is None or cents is pd.NA:
-        return ""
-    if isinstance(cents, float | np.floating):
-        if math.isnan(cents):
-            return ""
-        cents = int(math.copysign(math.floor(abs(float(cents)) + 0.5), float(cents)))
-    c = int(cents)  # type: ignore[call-overload]
-    sign = "-" if c < 0 else ""
-    whole, frac = divmod(abs(c), 100)
-    return f"{sign}{whole:,}.{frac:02d}"
 
 
 def pct(fraction: object, digits: int = 1) -> str:
