@@ -850,6 +850,11 @@ def _iso_dates(values: pd.Series) -> np.ndarray:
     return np.datetime_as_string(values.to_numpy("datetime64[D]"), unit="D")
 
 
+def _attainment_text(values: np.ndarray) -> np.ndarray:
+    """Attainment with four decimals; blank where there is none (SPIF and draw rows)."""
+    return np.where(np.isnan(values), "", np.char.mod("%.4f", np.nan_to_num(values)))
+
+
 def output_frames(result: Result, *, money_as_text: bool = True
                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ``payouts`` and ``credits`` tables as the spec's files show them.
@@ -866,7 +871,7 @@ def output_frames(result: Result, *, money_as_text: bool = True
         "period_start": dates(p["period_start"]),
         "period": p["period"],
         "component": p["component"],
-        "attainment": p["attainment"].map(lambda v: "" if np.isnan(v) else f"{v:.4f}"),
+        "attainment": _attainment_text(p["attainment"].to_numpy(np.float64)),
         "earnings_to_date": np.asarray(money(p["earnings_to_date_cents"])),
         "amount": np.asarray(money(p["amount_cents"])),
         "explain": p["explain"],
