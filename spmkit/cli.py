@@ -60,6 +60,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("spmkit: interrupted; nothing was written", file=sys.stderr)
         return 130
+    except OSError as exc:  # a path the user gave cannot be read or written
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"spmkit {args.command}: error: {where}{exc.strerror or exc}; nothing was written",
+              file=sys.stderr)
+        return 2
     except Exception as exc:  # a bug, not bad input: say so briefly, point to --debug
         if args.debug:
             raise

@@ -10,6 +10,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from spmkit.errors import SpmkitError
+
 
 @contextmanager
 def atomic_dir(out: str | Path) -> Iterator[Path]:
@@ -19,6 +21,8 @@ def atomic_dir(out: str | Path) -> Iterator[Path]:
     folder that did not exist before is not created).
     """
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise SpmkitError(f"{out}: exists and is not a folder; choose another --out")
     parent = out.parent if str(out.parent) else Path(".")
     parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
@@ -42,12 +46,17 @@ def atomic_dir(out: str | Path) -> Iterator[Path]:
 def atomic_file(path: str | Path) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; it replaces ``path`` only on success."""
     path = Path(path)
+    if path.is_dir():
+        raise SpmkitError(f"{path}: is a folder; give a file name")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp_path, 0o666 & ~umask)  # mkstemp makes 0600; give the usual mode
         os.replace(tmp_path, path)
     finally:
         tmp_path.unlink(missing_ok=True)

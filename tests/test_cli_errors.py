@@ -279,3 +279,35 @@ def test_debug_shows_the_traceback(tmp_path):
     assert "SpmkitError" in result.stderr and "35O000.00" in result.stderr
     assert not (tmp_path / "out").exists()
 
+
+
+def test_out_that_is_a_file_is_an_error_not_a_crash(tmp_path):
+    """--out naming an existing file: exit 2, one message, the file untouched."""
+    case = Case(tmp_path / "in")
+    target = tmp_path / "results"
+    target.write_text("keep me", encoding="utf-8")
+    result = spmkit("calc", *case.args(), "--out", target)
+    assert result.returncode == 2, result.stderr
+    assert "results" in result.stderr and "not a folder" in result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert target.read_text(encoding="utf-8") == "keep me"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in", "results"]
+
+
+def test_unwritable_out_is_a_user_error(tmp_path):
+    """An --out the system refuses (under /proc) is reported as exit 2, not an internal error."""
+    case = Case(tmp_path / "in")
+    result = spmkit("calc", *case.args(), "--out", "/proc/spmkit-no/out")
+    assert result.returncode == 2, result.stderr
+    assert "/proc/spmkit-no" in result.stderr and "nothing was written" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_mapping_file_that_is_not_utf8(tmp_path):
+    case = Case(tmp_path / "in")
+    mapping = tmp_path / "map.yaml"
+    mapping.write_bytes(b"deals:\n  Owner\xff: rep_id\n")
+    result = spmkit("calc", *case.args(), "--mapping", mapping, "--out", tmp_path / "out")
+    assert result.returncode == 2, result.stderr
+    assert "map.yaml" in result.stderr and "cannot read the column mapping" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -62,7 +62,7 @@ def _mapping(path: str) -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
             data = yaml.safe_load(fh)
-    except (OSError, yaml.YAMLError) as exc:
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
         raise SpmkitError(f"{path}: cannot read the column mapping ({exc})") from None
     if not isinstance(data, dict):
         raise SpmkitError(f"{path}: a mapping file maps table names or source columns to columns")
