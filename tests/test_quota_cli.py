@@ -31,6 +31,11 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     (["--method", "potential"], "needs --target"),
     (["--method", "potential", "--target", "1000"], "potential"),
     (["--method", "growth", "--year", "2019"], "no deals between 2018-01-01 and 2018-12-31"),
+    (["--method", "growth", "--ramp", "x"], "ramp factor 'x' is not a number"),
+    (["--method", "growth", "--phasing", "nan,1,1,1"], "phasing weight 'nan' is not a number"),
+    (["--method", "growth", "--growth=1e400"], "--growth 1e400 must be between"),
+    (["--method", "growth", "--floor=-1"], "--floor -1 must be between 0 and 100"),
+    (["--method", "share", "--target", "1e30"], "--target 1e30 is too large an amount"),
 ])
 def test_bad_settings_exit_2_with_one_message_and_no_file(sample, tmp_path, extra, message):
     out = tmp_path / "q.csv"

@@ -174,6 +174,8 @@ def parse_amount(text: object, what: str = "target") -> int:
         raise InputError(f"settings: {what} {text!r} is not an amount") from None
     if not d.is_finite():
         raise InputError(f"settings: {what} {text!r} is not an amount")
+    if abs(d) >= Decimal(10) ** 15:
+        raise InputError(f"settings: {what} {text} is too large an amount")
     return int(CONTEXT.quantize(d * 100, Decimal(1)))
 
 

@@ -240,6 +240,9 @@ def run_notebook(notebook: str, parameters: Mapping[str, Any], out_dir: str | Pa
             )
         except PapermillExecutionError as exc:
             raise _execution_error(notebook, exc) from None
+        except (RuntimeError, TimeoutError, OSError) as exc:  # the kernel would not start or died
+            raise SpmkitError(f"notebook {notebook}: the Python kernel failed "
+                              f"({type(exc).__name__}: {exc}); nothing was written") from None
         nb = nbformat.read(executed, as_version=4)
         title = str(params.get("title") or source.stem.replace("_", " "))
         (stage / "report.html").write_text(render_html(nb, title=title), encoding="utf-8")
