@@ -109,13 +109,9 @@ class Snapshot:
             (largest gain first), then losses (largest loss first). Reps with no change
             are left out.
         """
-        d = self.rep_deltas
-        gains = d[d["delta_cents"] > 0].sort_values(["delta_cents", "rep_id"],
-                                                    ascending=[False, True]).head(n)
-        losses = d[d["delta_cents"] < 0].sort_values(["delta_cents", "rep_id"]).head(n)
-        out = pd.concat([gains.assign(direction="gain"), losses.assign(direction="loss")],
-                        ignore_index=True)
-        return out
+        from spmkit.scenario.metrics import movers
+
+        return movers(self.rep_deltas, n)
 
 
 def slugify(name: str) -> str:

@@ -72,6 +72,22 @@ def test_deals_total_is_the_per_order_rounding(imported, totals) -> None:
     assert sum(amounts) == Decimal("1265793.22")
 
 
+def test_per_order_total_recomputed_from_the_raw_lines() -> None:
+    """1,265,793.22 (each order rounded once) worked out here from order-details.csv alone,
+    with Decimal and the csv module, independent of spmkit.northwind."""
+    import csv
+    from collections import defaultdict
+
+    orders: dict[str, Decimal] = defaultdict(Decimal)
+    with open(SOURCE / "order-details.csv", newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            orders[row["orderID"]] += (Decimal(row["unitPrice"]) * int(row["quantity"])
+                                       * (1 - Decimal(row["discount"])))
+    assert sum(orders.values()) == Decimal("1265793.0395")
+    per_order = sum(v.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) for v in orders.values())
+    assert per_order == Decimal("1265793.22")
+
+
 def test_hand_computed_orders(imported, totals) -> None:
     amount = imported["deals"].set_index("deal_id")["amount"]
     # 10248: 14.00 x 12 + 9.80 x 10 + 34.80 x 5 = 168 + 98 + 174

@@ -165,7 +165,7 @@ def test_python_object_tag_is_not_executed_and_the_plan_is_rejected(tmp_path: Pa
     marker = tmp_path / "executed"
     text = BASE.replace("plan: AE 2026", f"plan: !!python/object/apply:os.mkdir ['{marker}']")
     err = errors_of(text)
-    assert_names(err, 1, "'plan'", "")
+    assert_names(err, 1, "'plan'", "python/object")
     assert not marker.exists()
 
 

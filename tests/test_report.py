@@ -69,8 +69,17 @@ def test_format_frame_turns_cents_and_shares_into_text():
 def test_suppress_small_groups_hides_groups_under_five():
     seg = pd.DataFrame({"segment": ["big", "small", "edge"], "reps": [12, 4, 5]})
     kept, hidden = fmt.suppress_small_groups(seg, min_reps=5)
-    assert kept["segment"].tolist() == ["big", "edge"]
-    assert hidden == 1
+    # one group hidden alone could be worked out from the total: the smallest shown goes too
+    assert kept["segment"].tolist() == ["big"]
+    assert hidden == 2
+    two = pd.DataFrame({"segment": ["big", "s1", "s2", "edge"], "reps": [12, 4, 2, 5]})
+    kept, hidden = fmt.suppress_small_groups(two, min_reps=5)
+    assert kept["segment"].tolist() == ["big", "edge"] and hidden == 2
+    per_plan = pd.DataFrame({"plan": ["A", "A", "A", "B", "B", "B"], "by": ["region"] * 6,
+                             "segment": ["x", "y", "z"] * 2, "reps": [9, 6, 3, 9, 6, 7]})
+    kept, hidden = fmt.suppress_small_groups(per_plan, min_reps=5)
+    assert kept[["plan", "segment"]].values.tolist() == [
+        ["A", "x"], ["B", "x"], ["B", "y"], ["B", "z"]]
 
 
 def test_escape_markdown_shows_names_as_written():
@@ -87,7 +96,7 @@ def test_html_table_escapes_and_marks_numbers():
 def test_decision_paragraph_hand_example():
     headline = pd.DataFrame({
         "plan": ["Base", "Rich"], "total_payout_cents": [100_000_00, 110_000_00],
-        "delta_cents": [0, 10_000_00], "cost_of_sales": [0.05, 0.055],
+        "delta_cents": [0, 10_000_00], "delta_pct": [0.0, 0.1], "cost_of_sales": [0.05, 0.055],
         "share_at_or_above_100": [0.6, 0.6],
         "p10_cents": [90_000_00, 95_000_00], "p90_cents": [120_000_00, 130_000_00]})
     text = fmt.decision_paragraph(headline, baseline="Base")

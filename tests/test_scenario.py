@@ -386,6 +386,11 @@ def test_compare_puts_the_baseline_first_and_matches_kpis(comparison):
             else:
                 assert row[key] == pytest.approx(value), key
     h = comparison.headline.set_index("plan")
+    # by hand (book without F, credit 490,000): Base 10% = 49,000.00; Richer 12% = 58,800.00;
+    # Tiered 8% to quota, 12% above: A 8,000 + 2,400, B 8,000, C 6,400, D 3,200, E 12,000
+    assert h["total_payout_cents"].tolist() == [4_900_000, 5_880_000, 4_000_000]
+    assert h.loc["Tiered", "cost_of_sales"] == pytest.approx(40_000 / 490_000)
+    assert h.loc["Tiered", "delta_cents"] == -900_000
     assert h.loc["Base", "delta_cents"] == 0
     assert h.loc["Richer", "delta_cents"] == 980_000
     assert h.loc["Richer", "delta_pct"] == pytest.approx(0.2)
@@ -425,3 +430,16 @@ def test_compare_rejects_duplicate_plan_names(inputs):
     with pytest.raises(SpmkitError, match="Base"):
         compare(commission_plan(), [commission_plan("0.2")], inputs, draws=10)
 
+
+
+def test_comparison_movers_ranks_by_hand(comparison):
+    """Richer pays 2 points more on each rep's credit: E +3,000, A +2,400, B +2,000 ..."""
+    moved = comparison.movers("Richer", 2)
+    assert moved["rep_id"].tolist() == ["E", "A"]
+    assert moved["delta_cents"].tolist() == [300_000, 240_000]
+    assert set(moved["direction"]) == {"gain"}
+    tiered = comparison.movers("Tiered", 1)  # Tiered pays every rep less than Base
+    assert tiered["rep_id"].tolist() == ["E"]  # E: 12,000 vs 15,000, the largest loss
+    assert tiered["direction"].tolist() == ["loss"]
+    with pytest.raises(SpmkitError):
+        comparison.movers("Base")

@@ -87,6 +87,10 @@ class QuotaProposal:
     notes: tuple[str, ...]
     health: QuotaHealth = field(repr=False)
 
+    def by_period(self) -> pd.DataFrame:
+        """Total quota per period: ``period_start, quota_cents`` (int64)."""
+        return self.quotas.groupby("period_start", as_index=False)["quota_cents"].sum()
+
     def movers(self, top: int = 10) -> pd.DataFrame:
         """Reps whose quota moved most against prior-year credit (see
         :func:`spmkit.quota.health.quota_movers`)."""

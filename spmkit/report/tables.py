@@ -182,12 +182,23 @@ def suppress_small_groups(segments: pd.DataFrame, *, min_reps: int = 5,
     min_reps
         Smallest group shown.
 
+    When a table (one ``plan`` and ``by``, where those columns exist) would hide exactly one
+    group, its figures could be worked out as the total minus the groups shown, so the
+    smallest shown group of that table is hidden too (complementary suppression).
+
     Returns
     -------
     (pandas.DataFrame, int)
         The kept rows and the number of rows suppressed.
     """
-    keep = segments[reps_column].fillna(0).astype("int64") >= min_reps
+    reps = segments[reps_column].fillna(0).astype("int64")
+    keep = reps >= min_reps
+    keys = [c for c in ("plan", "by") if c in segments.columns]
+    groups = [segments[k] for k in keys] if keys else [pd.Series(0, index=segments.index)]
+    hidden = (~keep).groupby(groups, sort=False).transform("sum")
+    lone = keep & (hidden == 1)
+    rank = reps.where(lone).groupby(groups, sort=False).rank(method="first")
+    keep &= ~(rank == 1).to_numpy()
     return segments.loc[keep].reset_index(drop=True), int((~keep).sum())
 
 
@@ -269,14 +280,6 @@ def sensitivity_table(sensitivity: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=pd.Index(labels, name="Sales change"), dtype="str")
 
 
-def _delta_column(headline: pd.DataFrame) -> str | None:
-    for name in ("delta_total_payout_cents", "total_payout_delta_cents", "delta_cents",
-                 "delta_vs_baseline_cents"):
-        if name in headline.columns:
-            return name
-    return None
-
-
 def decision_paragraph(headline: pd.DataFrame, *, baseline: str) -> str:
     """A short Markdown list stating what each plan would cost against the baseline.
 
@@ -288,7 +291,6 @@ def decision_paragraph(headline: pd.DataFrame, *, baseline: str) -> str:
     h = headline.set_index("plan", drop=False)
     base = h.loc[baseline]
     base_total = int(base["total_payout_cents"])
-    delta_col = _delta_column(headline)
     text = [
         f"- Under the baseline **{escape_markdown(baseline)}** the plan pays "
         f"**{money(base_total)}**, a cost of sales of {pct(base['cost_of_sales'])}, "
@@ -298,10 +300,11 @@ def decision_paragraph(headline: pd.DataFrame, *, baseline: str) -> str:
     for name in others:
         row = h.loc[name]
         total = int(row["total_payout_cents"])
-        delta = int(row[delta_col]) if delta_col else total - base_total
+        delta = int(row["delta_cents"])
         change = (f"{money(abs(delta))} {'more' if delta > 0 else 'less'} than the baseline"
                   if delta else "the same as the baseline")
-        rel = f" ({'+' if delta > 0 else ''}{pct(delta / base_total)})" if base_total else ""
+        rel = (f" ({'+' if delta > 0 else ''}{pct(row['delta_pct'])})"
+               if "delta_pct" in h.columns and pd.notna(row["delta_pct"]) else "")
         text.append(
             f"- **{escape_markdown(name)}** would pay **{money(total)}**, {change}{rel}; "
             f"cost of sales {pct(row['cost_of_sales'])}, "

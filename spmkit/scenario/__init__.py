@@ -13,6 +13,7 @@ from spmkit.scenario.metrics import (
     attainment_bands,
     band_index,
     kpis,
+    movers,
     rep_deltas,
     rep_outcomes,
     segment_deltas,
@@ -27,6 +28,6 @@ from spmkit.scenario.risk import (
 
 __all__ = [
     "BANDS", "BAND_KEYS", "Comparison", "attainment_bands", "band_index", "compare", "kpis",
-    "monte_carlo", "pay_curve", "performance_pool", "rep_deltas", "rep_outcomes",
+    "monte_carlo", "movers", "pay_curve", "performance_pool", "rep_deltas", "rep_outcomes",
     "risk_summary", "scale_sales", "segment_deltas", "sensitivity",
 ]

@@ -21,6 +21,7 @@ from spmkit.scenario.curve import (
 from spmkit.scenario.metrics import (
     attainment_bands,
     kpis,
+    movers,
     rep_deltas,
     rep_outcomes,
     segment_deltas,
@@ -84,6 +85,12 @@ class Comparison:
     def baseline(self) -> str:
         """Name of the baseline plan."""
         return self.plans[0]
+
+    def movers(self, plan: str, n: int = 10) -> pd.DataFrame:
+        """The ``n`` reps who gain most and lose most under ``plan`` (see :func:`movers`)."""
+        if plan not in self.plans[1:]:
+            raise SpmkitError(f"{plan!r} is not a scenario of this comparison")
+        return movers(self.rep_deltas[self.rep_deltas["plan"] == plan], n)
 
     def metrics(self) -> dict[str, dict[str, Any]]:
         """The headline numbers per plan name (baseline first), JSON-safe.

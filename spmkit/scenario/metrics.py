@@ -31,6 +31,7 @@ __all__ = [
     "attainment_bands",
     "band_index",
     "kpis",
+    "movers",
     "rep_deltas",
     "rep_outcomes",
     "segment_deltas",
@@ -299,3 +300,20 @@ def segment_deltas(baseline_result, result, by: str = "region") -> pd.DataFrame:
         out["delta_pct"] = np.where(b != 0, (p - b) / np.where(b != 0, b, 1), np.nan)
     out = out.sort_values(["delta_cents", "segment"], kind="stable").reset_index(drop=True)
     return out[SEGMENT_COLUMNS]
+
+
+def movers(deltas: pd.DataFrame, n: int = 5) -> pd.DataFrame:
+    """The ``n`` reps who gain most and the ``n`` who lose most in a :func:`rep_deltas` frame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The rows of ``deltas`` plus ``direction`` (``gain`` / ``loss``); gains first (largest
+        gain first), then losses (largest loss first); ties by ``rep_id``. Reps with no
+        change are left out.
+    """
+    gains = deltas[deltas["delta_cents"] > 0].sort_values(["delta_cents", "rep_id"],
+                                                          ascending=[False, True]).head(n)
+    losses = deltas[deltas["delta_cents"] < 0].sort_values(["delta_cents", "rep_id"]).head(n)
+    return pd.concat([gains.assign(direction="gain"), losses.assign(direction="loss")],
+                     ignore_index=True)
