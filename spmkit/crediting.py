@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from spmkit.errors import InputError, Problem
+from spmkit.money import mul_div_round
 from spmkit.plan import Plan
 
 PPB = 1_000_000_000  # split shares are held in parts per billion
@@ -22,17 +23,6 @@ CREDIT_COLUMNS = [
     "clawback", "product", "deal_type", "region", "account",
 ]
 ATTRIBUTES = ["product", "deal_type", "region", "account"]
-
-
-def _mul_div_round(values: np.ndarray, num: int, den: int) -> np.ndarray:
-    """``round(values * num / den)`` half away from zero, exactly, for int64 ``values``."""
-    v = np.asarray(values, dtype=np.int64)
-    mag = np.abs(v)
-    if mag.size and int(mag.max()) * abs(num) < 2**62:
-        q = (2 * mag * num + den) // (2 * den)
-    else:  # fall back to Python integers for very large products
-        q = np.array([(2 * int(m) * num + den) // (2 * den) for m in mag], dtype=np.int64)
-    return np.where(v < 0, -q, q).astype(np.int64)
 
 
 def convert_currency(deals: pd.DataFrame, fx: pd.DataFrame | None, currency: str,
@@ -68,7 +58,7 @@ def convert_currency(deals: pd.DataFrame, fx: pd.DataFrame | None, currency: str
         else:
             den = 10**-exp
         rows = cur == code
-        amounts[rows] = _mul_div_round(amounts[rows], num, den)
+        amounts[rows] = mul_div_round(amounts[rows], num, den)
     if problems:
         raise InputError(problems)
     return amounts, foreign

@@ -188,6 +188,42 @@ def parse_cents(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return parse_fixed(s, 2)
 
 
+def mul_div_round(values: np.ndarray, num: int, den: int) -> np.ndarray:
+    """``round(values x num / den)`` half away from zero, exactly, for integer ``values``.
+
+    Vectorized int64 arithmetic when the products fit; Python integers otherwise.
+
+    >>> mul_div_round(np.array([5, -5, 3]), 1, 2).tolist()
+    [3, -3, 2]
+    """
+    v = np.asarray(values, dtype=np.int64)
+    mag = np.abs(v)
+    num, den = int(num), int(den)
+    if den <= 0:
+        raise ValueError("den must be positive")
+    sign = -1 if num < 0 else 1
+    num = abs(num)
+    if not mag.size or 2 * int(mag.max()) * num + den < 2**63:
+        q = (2 * mag * num + den) // (2 * den)
+    else:
+        q = np.array([(2 * int(m) * num + den) // (2 * den) for m in mag.ravel()],
+                     dtype=object).reshape(mag.shape)
+    return (np.where(v < 0, -q, q) * sign).astype(np.int64)
+
+
+def scale_cents(cents: object, factor: object) -> np.ndarray:
+    """Cents times an exact factor, rounded to whole cents half away from zero.
+
+    ``factor`` may be a Decimal, int, str or float (floats go through their shortest repr,
+    so ``0.1`` is exactly 1/10).
+
+    >>> scale_cents([1000, 5], "1.1").tolist()
+    [1100, 6]
+    """
+    num, den = to_decimal(factor).as_integer_ratio()
+    return mul_div_round(np.asarray(cents, dtype=np.int64), num, den)
+
+
 def allocate(total_cents: int, weights: np.ndarray) -> np.ndarray:
     """Split ``total_cents`` in proportion to ``weights`` so the parts sum exactly.
 

@@ -140,3 +140,13 @@ def test_format_cents() -> None:
 def test_format_money() -> None:
     out = format_money(np.array([2000000, -150, 0, 123456789]))
     assert out.tolist() == ["20,000.00", "-1.50", "0.00", "1,234,567.89"]
+
+
+def test_mul_div_round_exact_half_away_and_beyond_int64():
+    from spmkit.money import mul_div_round, scale_cents
+
+    assert mul_div_round(np.array([5, -5, 15, -15]), 1, 10).tolist() == [1, -1, 2, -2]
+    # x * 10**4 / 10**5 (= x / 10): 2 * x * 10**4 overflows int64, Python integers take over
+    assert mul_div_round(np.array([9_223_372_036_854_775]), 10**4, 10**5).tolist() == [
+        922_337_203_685_478]
+    assert scale_cents([1000, 5, -5], "1.1").tolist() == [1100, 6, -6]

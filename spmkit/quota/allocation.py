@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import numpy as np
 
-from spmkit.money import allocate, to_decimal
+from spmkit.money import allocate, scale_cents, to_decimal
 
 __all__ = ["allocate", "allocate_rows", "integer_weights", "scale_cents", "median_cents"]
 
@@ -29,31 +29,6 @@ def _round_div(numerator: np.ndarray, denominator: int) -> np.ndarray:
     num = np.asarray(numerator, dtype=object)
     mag = (np.abs(num) * 2 + denominator) // (2 * denominator)
     return np.where(num < 0, -mag, mag)
-
-
-def scale_cents(cents: np.ndarray | Sequence[int] | int, factor: Decimal | float | str | int
-                ) -> np.ndarray:
-    """Cents times an exact factor, rounded to whole cents half away from zero.
-
-    Parameters
-    ----------
-    cents : array of int
-        Amounts in cents.
-    factor : Decimal, float, str or int
-        The multiplier; floats go through their shortest repr (``0.1`` is exactly 1/10).
-
-    Returns
-    -------
-    numpy.ndarray of int64, the same shape as ``cents``.
-
-    Examples
-    --------
-    >>> scale_cents([1000, 5], "1.1").tolist()
-    [1100, 6]
-    """
-    num, den = to_decimal(factor).as_integer_ratio()
-    out = _round_div(_as_int_objects(cents) * num, den)
-    return np.asarray(out, dtype=object).astype(np.int64)
 
 
 def median_cents(cents: np.ndarray) -> int:

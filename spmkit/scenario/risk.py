@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from spmkit.errors import SpmkitError
+from spmkit.money import mul_div_round
 from spmkit.payout import Prepared, prepare
 from spmkit.plan import Plan
 from spmkit.tables import Inputs
@@ -48,16 +49,9 @@ def scale_sales(inputs: Inputs, factor: float) -> Inputs:
         raise SpmkitError(f"scale_sales: factor must be a number >= 0, not {factor!r}")
     frac = Fraction(repr(float(factor)))
     deals = inputs.deals.copy()
-    deals["amount_cents"] = _mul_fraction(deals["amount_cents"].to_numpy(np.int64), frac)
+    deals["amount_cents"] = mul_div_round(deals["amount_cents"].to_numpy(np.int64),
+                                          frac.numerator, frac.denominator)
     return dataclasses.replace(inputs, deals=deals)
-
-
-def _mul_fraction(cents: np.ndarray, frac: Fraction) -> np.ndarray:
-    """``round(cents x frac)`` half away from zero, exactly, vectorized."""
-    num, den = frac.numerator, frac.denominator
-    mag = np.abs(cents).astype(object)
-    q = (2 * mag * num + den) // (2 * den)
-    return np.where(cents < 0, -q, q).astype(np.int64)
 
 
 def _prepared(plan: Plan, inputs: Inputs, prepared: Prepared | None) -> Prepared:
