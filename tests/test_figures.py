@@ -132,7 +132,7 @@ def test_risk_one_bar_per_plan_with_p10_p90_range():
     assert [p.get_height() for p in ax.patches] == [100_00, 110_00]
     assert [t.get_text() for t in ax.get_xticklabels()] == PLANS
     one = F.plot_risk(pd.Series({"p10": 1, "p50": 2, "p90": 3}))
-    assert len(one.patches) == 1
+    assert [p.get_height() for p in one.patches] == [2]  # the bar is the P50
 
 
 def _all_text(ax: Axes) -> str:

@@ -253,7 +253,8 @@ def test_propose_end_to_end_small():
     assert int(p.quotas["quota_cents"].sum()) == 1_000_00
     assert p.annual["annual_cents"].tolist() == [57_143, 28_571, 14_286]
     assert p.health.figures["replay_basis"] == "prior-year sales"
-    assert p.notes  # 10 months of history: no forecast
+    # 11 months of history: too few for a seasonal forecast, and the proposal says so
+    assert any("too few for a seasonal model" in n and "level-only" in n for n in p.notes)
     with pytest.raises(InputError, match="no deals between 2024-01-01 and 2024-12-31"):
         propose_quotas(deals, year=2025, method="growth")
     with pytest.raises(InputError, match="needs a target"):
