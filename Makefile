@@ -33,6 +33,8 @@ demo-northwind: $(STAMP)
 	  --scenarios examples/northwind/accelerator.yaml --out $(DEMO)/northwind-report
 
 bench: $(STAMP)
+	$(BIN)/python bench/report_bench.py
+	$(BIN)/python bench/explore_bench.py
 	$(BIN)/python bench/run.py
 
 lab: $(STAMP)
