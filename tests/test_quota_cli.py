@@ -125,3 +125,36 @@ def test_committed_notebook_has_no_outputs():
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     assert code[0]["metadata"].get("tags") == ["parameters"]
     assert all(not c.get("outputs") and c.get("execution_count") is None for c in code)
+
+
+def test_default_quotas_give_a_late_month_hire_a_quota_in_the_hire_period(tmp_path):
+    """A rep hired on 27 March who closes a deal on 29 March has Q1 credit. The default
+    (days) proration gives Q1 a quota (5 of 90 days), so the engine can measure it; under
+    the mid-month rule Q1 would be 0 and `spmkit calc` would refuse the data."""
+    import pandas as pd
+
+    from spmkit.payout import calculate
+    from spmkit.plan import load_plan
+    from spmkit.tables import load_inputs
+
+    hist = tmp_path / "deals.csv"
+    rows = ["deal_id,rep_id,close_date,amount"]
+    rows += [f"H{i},A,2024-{m:02d}-10,10000.00" for i, m in enumerate(range(1, 13))]
+    rows += ["N1,N,2025-03-29,5000.00", "A1,A,2025-02-01,20000.00"]
+    hist.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    roster = tmp_path / "roster.csv"
+    roster.write_text("rep_id,name,region,hire_date,target_incentive\n"
+                      "A,Ann,East,2020-01-01,20000\nN,Ned,East,2025-03-27,20000\n",
+                      encoding="utf-8")
+    out = tmp_path / "q.csv"
+    proc = _run("--history", str(hist), "--roster", str(roster), "--year", "2025",
+                "--period", "quarter", "--method", "growth", "--phasing", "even", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    quotas = pd.read_csv(out, dtype=str)
+    ned = quotas[quotas["rep_id"] == "N"].set_index("period_start")["quota"]
+    assert float(ned["2025-01-01"]) > 0
+    plan = load_plan("plan: T\nyear_start: 2025-01-01\nperiod: quarter\ncomponents:\n"
+                     "  - id: c\n    type: commission\n    tiers:\n      bands:\n"
+                     "        - {from: 0, rate: 0.05}\n        - {from: 1, rate: 0.1}\n")
+    result = calculate(plan, load_inputs(str(hist), str(out), str(roster)))
+    assert result.summary["payees"] == 2

@@ -37,8 +37,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="history (seasonality), even, or comma-separated weights per period")
     p.add_argument("--ramp", default=None, metavar="F1,F2,...",
                    help="new-hire ramp factors per quarter of tenure, e.g. 0.25,0.5,0.75")
-    p.add_argument("--proration", choices=("months", "days", "none"), default="months",
-                   help="proration of partial years (default months, mid-month rule)")
+    p.add_argument("--proration", choices=("months", "days", "none"), default="days",
+                   help="proration of partial years (default days employed; months uses the "
+                        "mid-month rule)")
     p.add_argument("--seed", type=int, default=0, help="seed of the forecast simulations")
 
 

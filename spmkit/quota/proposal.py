@@ -233,7 +233,7 @@ def propose_quotas(deals: pd.DataFrame, *, year: int, method: str = "growth",
                    weight: Decimal | float | str | None = None,
                    phasing: str | Sequence[object] = "history",
                    ramp: Sequence[object] | None = None, ramp_months: int = 3,
-                   proration: str = "months", roles: Sequence[str] | None = None,
+                   proration: str = "days", roles: Sequence[str] | None = None,
                    forecast_by: str = "company", seasonal: str | None = "add",
                    alpha: float = 0.1, draws: int = 1000, seed: int = 0) -> QuotaProposal:
     """Propose quotas for a plan year from the year before it.
