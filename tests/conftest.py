@@ -136,3 +136,26 @@ def executive_report(tmp_path_factory, sample_data, plan_files):
 def analyst_report(tmp_path_factory, sample_data, plan_files):
     """``spmkit report --audience analyst`` run once: (out folder, completed process)."""
     return _report(tmp_path_factory, sample_data, plan_files, "analyst")
+
+
+#: Debian's Chromium, driven by Playwright (a test tool's own browser download fails here).
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Chromium. Skipped when it is missing, unless SPMKIT_REQUIRE_BROWSER=1 (then
+    the test fails: CI sets it, so a missing browser cannot pass silently)."""
+    if not CHROMIUM.exists():
+        if os.environ.get("SPMKIT_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{CHROMIUM} is missing and SPMKIT_REQUIRE_BROWSER=1")
+        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            yield b
+        finally:
+            b.close()

@@ -6,35 +6,14 @@ The screenshot is written to tests/artifacts/ (git-ignored) and its path printed
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 PLAN_NAMES = ("Baseline 2025", "Steeper accelerator", "Commission plus bonus")
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("SPMKIT_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is missing and SPMKIT_REQUIRE_BROWSER=1")
-        pytest.skip(f"{CHROMIUM} is missing (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
-        )
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 def test_headline_table_renders_and_screenshot(browser, executive_report):

@@ -42,32 +42,7 @@ from pathlib import Path
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
-
-PLAN = """\
-plan: Test AE
-currency: USD
-year_start: 2026-01-01
-period: quarter
-components:
-  - id: commission
-    type: commission
-    attainment: ytd
-    tiers:
-      method: marginal
-      bands:
-        - {from: 0, rate: 0.10}
-        - {from: 1.0, rate: 0.20}
-  - id: bonus
-    type: bonus
-    weight: 0.5
-    attainment: period
-    curve: [[0, 0], [1.0, 1.0]]
-  - id: spif
-    type: spif
-    filter: {product: [Widget]}
-    window: [2026-01-01, 2026-03-31]
-    per_deal: 100
-"""
+from cli_fixtures import PLAN
 
 DEALS = [
     "deal_id,rep_id,close_date,amount,currency,product,deal_type,region,account,cancel_date",

@@ -22,10 +22,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 BASELINE = """\
 plan: Browser Base
@@ -51,14 +48,6 @@ components:
 pytestmark = pytest.mark.browser
 
 
-def _require_browser() -> None:
-    if not CHROMIUM.exists():
-        if os.environ.get("SPMKIT_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{CHROMIUM} is missing and SPMKIT_REQUIRE_BROWSER=1")
-        pytest.skip(f"{CHROMIUM} is missing")
-    pytest.importorskip("playwright.sync_api")
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -80,8 +69,8 @@ def _wait_for(port: int, proc: subprocess.Popen, timeout: float) -> None:
 
 
 @pytest.fixture
-def voila_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
-    _require_browser()
+def voila_url(browser, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    # ``browser`` first: a missing Chromium skips (or fails) before the server starts
     from spmkit.sample import write_sample
 
     data = tmp_path / "data"
@@ -118,53 +107,49 @@ def voila_url(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}/"
 
 
-def test_changing_the_accelerator_in_the_browser_changes_the_cost(voila_url: str,
+def test_changing_the_accelerator_in_the_browser_changes_the_cost(browser, voila_url: str,
                                                                   tmp_path: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
     changed = ("(old) => { const e = document.querySelector('.spmkit-total-cost');"
                " return e !== null && e.textContent !== old; }")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.goto(voila_url, timeout=20_000)
-            cost = page.locator(".spmkit-total-cost").first
-            cost.wait_for(timeout=40_000)
-            first = cost.inner_text()
-            assert first[0].isdigit(), first
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    try:
+        page.goto(voila_url, timeout=20_000)
+        cost = page.locator(".spmkit-total-cost").first
+        cost.wait_for(timeout=40_000)
+        first = cost.inner_text()
+        assert first[0].isdigit(), first
 
-            # the accelerator slider: type into its readout
-            readout = page.locator(".spmkit-commission-bands-1-bcr-multiple .widget-readout")
-            assert readout.inner_text() == "1.50"
-            readout.click()
-            page.keyboard.press("Control+A")
-            page.keyboard.type("2.50")
-            page.keyboard.press("Enter")
-            page.wait_for_function(changed, arg=first, timeout=20_000)
-            second = cost.inner_text()
-            assert _amount(second) > _amount(first)  # a richer accelerator costs more
+        # the accelerator slider: type into its readout
+        readout = page.locator(".spmkit-commission-bands-1-bcr-multiple .widget-readout")
+        assert readout.inner_text() == "1.50"
+        readout.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.type("2.50")
+        page.keyboard.press("Enter")
+        page.wait_for_function(changed, arg=first, timeout=20_000)
+        second = cost.inner_text()
+        assert _amount(second) > _amount(first)  # a richer accelerator costs more
 
-            # a text box: the accelerator starts at 80% of quota instead of 100%
-            box = page.locator(".spmkit-commission-bands-1-from input")
-            box.fill("0.8")
-            box.press("Enter")
-            page.wait_for_function(changed, arg=second, timeout=20_000)
-            assert _amount(cost.inner_text()) > _amount(second)
+        # a text box: the accelerator starts at 80% of quota instead of 100%
+        box = page.locator(".spmkit-commission-bands-1-from input")
+        box.fill("0.8")
+        box.press("Enter")
+        page.wait_for_function(changed, arg=second, timeout=20_000)
+        assert _amount(cost.inner_text()) > _amount(second)
 
-            # an invalid edit: the error shows next to the component, the cost stays
-            third = cost.inner_text()
-            box.fill("0")
-            box.press("Enter")
-            error = page.locator(".spmkit-error-commission .spmkit-error")
-            error.wait_for(timeout=20_000)
-            assert "out of order" in error.inner_text()
-            assert cost.inner_text() == third
+        # an invalid edit: the error shows next to the component, the cost stays
+        third = cost.inner_text()
+        box.fill("0")
+        box.press("Enter")
+        error = page.locator(".spmkit-error-commission .spmkit-error")
+        error.wait_for(timeout=20_000)
+        assert "out of order" in error.inner_text()
+        assert cost.inner_text() == third
 
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(ARTIFACTS / "plan_explorer.png"), full_page=True)
-        finally:
-            browser.close()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "plan_explorer.png"), full_page=True)
+    finally:
+        page.close()
 
 
 def _amount(text: str) -> float:
