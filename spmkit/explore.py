@@ -32,7 +32,7 @@ import pandas as pd
 from spmkit.errors import PlanError, Problem, SpmkitError
 from spmkit.money import format_money
 from spmkit.outputs import atomic_file
-from spmkit.plan import Plan, dump_plan, load_plan, plan_to_dict
+from spmkit.plan import COMPONENT_TYPES, Plan, dump_plan, load_plan, plan_to_dict
 
 #: Where edits are reported from in error messages.
 SOURCE = "plan explorer"
@@ -185,21 +185,13 @@ def _diff(a: Any, b: Any, prefix: str, out: list[str]) -> None:
 
 
 def plan_threshold(plan: Plan, component_id: str) -> Decimal | None:
-    """The attainment below which a component pays nothing.
+    """The attainment below which a component pays nothing (``Component.threshold``).
 
     Commission: the ``from`` of the band after a leading zero-rate band (0 when the tiers
     pay from the first dollar). Bonus: the first curve point's attainment. ``None`` for
     components without one (SPIFs).
     """
-    comp = plan.component(component_id)
-    if comp.type == "commission":
-        bands = comp.tiers.bands
-        if len(bands) > 1 and _is_zero_band(bands[0]):
-            return bands[1].start
-        return Decimal(0)
-    if comp.type == "bonus":
-        return comp.curve[0][0]
-    return None
+    return plan.component(component_id).threshold()
 
 
 def plan_changes(before: Plan, after: Plan) -> list[str]:
@@ -404,7 +396,7 @@ class PlanExplorer:
                                             "'bcr_multiple'", column=f"{component_id}.tiers"))
 
         def change(d: dict[str, Any]) -> None:
-            comp = self._component(d, component_id, "commission")
+            comp = self._component(d, component_id, "tiers")
             key = f"{component_id}.tiers.bands[{index}]"
             bands = comp["tiers"]["bands"]
             band = dict(bands[self._index(bands, index, key)])
@@ -422,7 +414,7 @@ class PlanExplorer:
 
     def set_method(self, component_id: str, method: str) -> Snapshot:
         """A commission's tier method: ``marginal`` or ``retroactive``."""
-        return self.edit(lambda d: self._component(d, component_id, "commission")["tiers"]
+        return self.edit(lambda d: self._component(d, component_id, "tiers")["tiers"]
                          .__setitem__("method", method))
 
     def set_curve_point(self, component_id: str, index: int, *, attainment: Any = None,
@@ -430,7 +422,7 @@ class PlanExplorer:
         """Move point ``index`` of a bonus curve (attainment -> payout / target)."""
 
         def change(d: dict[str, Any]) -> None:
-            comp = self._component(d, component_id, "bonus")
+            comp = self._component(d, component_id, "curve")
             key = f"{component_id}.curve[{index}]"
             curve = [list(p) for p in comp["curve"]]
             point = curve[self._index(curve, index, key)]
@@ -444,7 +436,7 @@ class PlanExplorer:
 
     def set_above_last(self, component_id: str, above_last: str) -> Snapshot:
         """A bonus curve after its last point: ``cap`` (flat) or ``extend``."""
-        return self.edit(lambda d: self._component(d, component_id, "bonus")
+        return self.edit(lambda d: self._component(d, component_id, "curve")
                          .__setitem__("above_last", above_last))
 
     def set_cap(self, component_id: str, *, amount: Any = None,
@@ -453,7 +445,7 @@ class PlanExplorer:
         neither removes the cap."""
 
         def change(d: dict[str, Any]) -> None:
-            comp = self._component(d, component_id)
+            comp = self._component(d, component_id, "cap")
             if amount is None and ti_multiple is None:
                 comp.pop("cap", None)
                 return
@@ -468,12 +460,12 @@ class PlanExplorer:
 
     def set_weight(self, component_id: str, weight: Any) -> Snapshot:
         """A component's weight (its share of the annual target incentive)."""
-        return self.edit(lambda d: self._component(d, component_id).__setitem__(
+        return self.edit(lambda d: self._component(d, component_id, "weight").__setitem__(
             "weight", to_decimal(weight, f"{component_id}.weight")))
 
     def set_attainment_basis(self, component_id: str, basis: str) -> Snapshot:
         """A component's attainment basis: ``ytd`` (trued up) or ``period``."""
-        return self.edit(lambda d: self._component(d, component_id).__setitem__(
+        return self.edit(lambda d: self._component(d, component_id, "attainment").__setitem__(
             "attainment", basis))
 
     def threshold(self, component_id: str) -> Decimal | None:
@@ -491,26 +483,8 @@ class PlanExplorer:
         value = to_decimal(threshold, key)
 
         def change(d: dict[str, Any]) -> None:
-            comp = self._component(d, component_id)
-            if comp["type"] == "bonus":
-                curve = [list(p) for p in comp["curve"]]
-                curve[0][0] = value
-                comp["curve"] = curve
-                return
-            if comp["type"] != "commission":
-                raise PlanError(Problem(SOURCE, f"a {comp['type']} has no threshold",
-                                        column=key))
-            bands = [dict(b) for b in comp["tiers"]["bands"]]
-            zero = len(bands) > 1 and _is_zero_band_data(bands[0])
-            if zero and value == 0:
-                bands = bands[1:]
-                bands[0]["from"] = Decimal(0)
-            elif zero:
-                bands[1]["from"] = value
-            elif value != 0:
-                bands[0]["from"] = value
-                bands.insert(0, {"from": Decimal(0), "rate": Decimal(0)})
-            comp["tiers"]["bands"] = bands
+            comp = self._component(d, component_id, "threshold", key)
+            COMPONENT_TYPES[comp["type"]].set_threshold(comp, value)
 
         return self.edit(change)
 
@@ -603,13 +577,15 @@ class PlanExplorer:
         return scenario
 
     def _component(self, data: dict[str, Any], component_id: str,
-                   kind: str | None = None) -> dict[str, Any]:
+                   editable: str | None = None, key: str | None = None) -> dict[str, Any]:
+        """The plan data of a component; with ``editable``, one whose type offers that field
+        to the explorer (``Component.editable``)."""
         for comp in data["components"]:
             if comp["id"] == component_id:
-                if kind is not None and comp["type"] != kind:
-                    raise PlanError(Problem(SOURCE, f"component {component_id!r} is a "
-                                                    f"{comp['type']}, not a {kind}",
-                                            column=component_id))
+                kind = COMPONENT_TYPES.get(comp["type"])
+                if editable is not None and (kind is None or editable not in kind.editable):
+                    raise PlanError(Problem(SOURCE, f"a {comp['type']} has no {editable} "
+                                                    "to edit", column=key or component_id))
                 return comp
         known = ", ".join(c["id"] for c in data["components"])
         raise PlanError(Problem(SOURCE, f"no component {component_id!r}; the plan has {known}",
@@ -720,14 +696,6 @@ def _labels(baseline_name: str, name: str) -> tuple[str, str]:
 def _trim(cache: OrderedDict) -> None:
     while len(cache) > _CACHE_SIZE:
         cache.popitem(last=False)
-
-
-def _is_zero_band(band: Any) -> bool:
-    return band.rate is not None and band.rate == 0
-
-
-def _is_zero_band_data(band: Mapping[str, Any]) -> bool:
-    return band.get("rate") is not None and Decimal(band["rate"]) == 0
 
 
 def _headline(baseline: pd.Series, scenario: pd.Series) -> pd.DataFrame:

@@ -1,9 +1,11 @@
 """Credit lines + quotas + roster + plan -> payouts, each with an explanation.
 
-The flow: :func:`measure` turns credit lines into dense rep x period grids (integer
-cents, vectorized over deals); each component's earner turns the grids into earnings
-to date and payouts (vectorized over reps; the only loops run over periods and bands);
-:func:`calculate` assembles the payout rows and their ``explain`` sentences.
+The flow: :func:`measure` credits the deals and executes every component's measure
+descriptions (``Component.measures()``) into dense rep x period grids (integer cents,
+vectorized over deals); each component's own ``earn`` turns the grid into earnings to date
+and payouts (vectorized over reps; the only loops run over periods and bands), and its
+``explain`` says why; :func:`calculate` assembles the payout rows.  Nothing here knows a
+component type by name: see :mod:`spmkit.components`.
 
 The earners work on any numeric array: exact 34-digit :class:`~decimal.Decimal` object
 arrays for payroll figures (:func:`calculate`), or float64 arrays with extra leading axes
@@ -13,8 +15,7 @@ for thousands of what-ifs at once (:class:`Prepared`, used by sensitivity and Mo
 from __future__ import annotations
 
 import decimal
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -22,300 +23,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spmkit.crediting import PPB, credit_lines
+from spmkit.components import Component, MeasureSpec
+from spmkit.crediting import credit_lines
 from spmkit.errors import InputError, Problem, SpmkitError
-from spmkit.money import CONTEXT, format_cents, format_money, money_text, round_cents
+from spmkit.grid import EXACT, FAST, Earned, Grid, Num, cap_cents, money_grid
+from spmkit.money import CONTEXT, format_cents, format_money, money_text
 from spmkit.outputs import atomic_dir
 from spmkit.periods import Periods, plan_periods
-from spmkit.plan import Bonus, Commission, Component, Plan, Spif
+from spmkit.plan import Plan
 from spmkit.tables import Inputs
 
-# ----------------------------------------------------------------------------- numerics
+__all__ = ["EXACT", "FAST", "Earned", "Grid", "Prepared", "Result", "apply_draws", "calculate",
+           "earn", "measure", "output_frames", "prepare", "write_outputs"]
 
-
-class _Num:
-    """Numeric mode: exact Decimal object arrays or float64 arrays."""
-
-    def __init__(self, exact: bool):
-        self.exact = exact
-
-    def arr(self, values: Any) -> np.ndarray:
-        a = np.asarray(values)
-        if not self.exact:
-            return a.astype(np.float64)
-        if a.dtype == object:
-            return a
-        if np.issubdtype(a.dtype, np.integer):
-            flat = [Decimal(v) for v in a.ravel().tolist()]
-        else:
-            flat = [Decimal(repr(float(v))) for v in a.ravel().tolist()]
-        return np.array(flat, dtype=object).reshape(a.shape)
-
-    def const(self, value: Decimal | int) -> Any:
-        return Decimal(value) if self.exact else float(value)
-
-    def zeros(self, shape: tuple[int, ...]) -> np.ndarray:
-        return self.arr(np.zeros(shape, dtype=np.int64))
-
-    def div(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        """a / b where b != 0, else 0."""
-        a, b = np.broadcast_arrays(a, b)
-        nz = b != 0
-        safe = np.where(nz, b, self.const(1))
-        return np.where(nz, a / safe, self.const(0))
-
-
-EXACT = _Num(True)
-FAST = _Num(False)
-
-
-# ----------------------------------------------------------------------------- the grid
-
-
-@dataclass(frozen=True)
-class Grid:
-    """Everything measured for one plan, as dense arrays over payees (R) and periods (K).
-
-    Money is int64 cents.  ``measure[cid]`` is a component's filtered credit per period;
-    ``spif_shares[cid]`` the summed split shares (parts per billion) of SPIF-eligible lines.
-    """
-
-    plan: Plan
-    periods: Periods
-    rep_ids: np.ndarray
-    quota: np.ndarray
-    credit: np.ndarray
-    target_incentive: np.ndarray
-    days_employed: np.ndarray
-    draw: np.ndarray
-    draw_recoverable: np.ndarray
-    measure: dict[str, np.ndarray]
-    spif_shares: dict[str, np.ndarray]
-    spif_lines: dict[str, np.ndarray]
-    quota_source: str = "quotas"
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return len(self.rep_ids), self.periods.count
-
-    def year_target(self, num: _Num) -> np.ndarray:
-        """Target incentive for the plan year (R,): annual TI prorated by days employed."""
-        days = num.arr(self.days_employed.sum(axis=1))
-        return num.arr(self.target_incentive) * days / num.const(int(self.periods.days().sum()))
-
-
-@dataclass
-class Earned:
-    """One component's figures on the grid (leading axes allowed in fast mode)."""
-
-    attainment: np.ndarray | None  # numeric, the basis the component uses
-    to_date: np.ndarray  # int64 cents: earnings to date after caps, rounded
-    payout: np.ndarray  # int64 cents per period
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-Earner = Callable[[Component, Grid, "_Num", np.ndarray | None], Earned]
-EARNERS: dict[type[Component], Earner] = {}
-
-
-def earner(kind: type[Component]) -> Callable[[Earner], Earner]:
-    """Register the function that computes a component type's earnings."""
-
-    def wrap(fn: Earner) -> Earner:
-        EARNERS[kind] = fn
-        return fn
-
-    return wrap
-
-
-def _scaled(grid_values: np.ndarray, num: _Num, scale: np.ndarray | None) -> np.ndarray:
-    """Grid values (R, K) as numbers, times per-rep scale (..., R) in fast mode."""
-    values = num.arr(grid_values)
-    if scale is None:
-        return values
-    return values * scale[..., None]
-
-
-def _windows(values: np.ndarray, basis: str) -> np.ndarray:
-    return np.cumsum(values, axis=-1) if basis == "ytd" else values
-
-
-def _cap_cents(comp: Component, grid: Grid) -> np.ndarray | None:
-    """Each payee's plan-year cap for a component, in cents (None when uncapped)."""
-    if comp.cap is None:
-        return None
-    if comp.cap.amount is not None:
-        cents = int(CONTEXT.quantize(comp.cap.amount * 100, Decimal(1)))
-        return np.full(len(grid.rep_ids), cents, dtype=np.int64)
-    with decimal.localcontext(CONTEXT):
-        return round_cents(grid.year_target(EXACT) * (comp.cap.ti_multiple * comp.weight))
-
-
-def _pay(comp: Component, grid: Grid, earnings: np.ndarray, basis: str) -> tuple[np.ndarray,
-                                                                                  np.ndarray]:
-    """Apply caps and the YTD true-up; return (earnings to date, payout) in cents."""
-    cap = _cap_cents(comp, grid)
-    if basis == "ytd":
-        if cap is not None:
-            if earnings.dtype == object:
-                capn = np.array([Decimal(int(c)) for c in cap], dtype=object)
-            else:
-                capn = cap.astype(np.float64)
-            earnings = np.minimum(earnings, capn[:, None])
-        to_date = round_cents(earnings)
-        prev = np.concatenate([np.zeros_like(to_date[..., :1]), to_date[..., :-1]], axis=-1)
-        return to_date, to_date - prev
-    lines = round_cents(earnings)
-    if cap is None:
-        return np.cumsum(lines, axis=-1), lines
-    paid = np.zeros(lines.shape[:-1], dtype=np.int64)
-    out = np.empty_like(lines)
-    for k in range(lines.shape[-1]):  # periods, not reps
-        out[..., k] = np.minimum(lines[..., k], cap - paid)
-        paid = paid + out[..., k]
-    return np.cumsum(out, axis=-1), out
-
-
-def _band_rates(comp: Commission, grid: Grid, num: _Num) -> list[np.ndarray]:
-    """Per band, each payee's rate (R,): the band's rate or its multiple of BCR (rule 4)."""
-    annual_quota = grid.quota.sum(axis=1)
-    rates = []
-    bcr = None
-    if comp.tiers.uses_bcr:
-        bcr = num.div(grid.year_target(num) * num.const(comp.weight), num.arr(annual_quota))
-    for band in comp.tiers.bands:
-        if band.rate is not None:
-            rates.append(np.full(len(grid.rep_ids), num.const(band.rate),
-                                 dtype=object if num.exact else np.float64))
-        else:
-            rates.append(bcr * num.const(band.bcr_multiple))
-    return rates
-
-
-def _check_quota(comp: Component, grid: Grid, measure: np.ndarray, quota: np.ndarray) -> None:
-    bad = (quota == 0) & (measure != 0)
-    if bad.any():
-        r, k = (int(x[0]) for x in np.nonzero(bad))
-        n = int(bad.sum())
-        raise InputError(Problem(
-            grid.quota_source,
-            f"rep {grid.rep_ids[r]} has credit but a zero (or missing) quota in "
-            f"{grid.periods.labels[k]}, so attainment for component {comp.id!r} is undefined"
-            + (f" ({n} rep-periods like this)" if n > 1 else "")
-            + "; add the quota or remove the rep from the plan",
-            column="quota",
-        ))
-
-
-@earner(Commission)
-def earn_commission(comp: Commission, grid: Grid, num: _Num,
-                    scale: np.ndarray | None = None) -> Earned:
-    """Rules 3-5, 7, 8: tiers on the period or year-to-date window."""
-    basis = comp.attainment
-    raw_c = _windows(grid.measure[comp.id], basis)
-    raw_q = _windows(grid.quota, basis)
-    needs_quota = len(comp.tiers.bands) > 1 or comp.tiers.uses_bcr
-    if needs_quota and scale is None:
-        _check_quota(comp, grid, raw_c, raw_q)
-    c = _scaled(raw_c, num, scale)
-    q = num.arr(raw_q)
-    attainment = num.div(c, q)
-    rates = _band_rates(comp, grid, num)
-    bands = comp.tiers.bands
-    starts = [q * num.const(b.start) for b in bands]
-    portions = []
-    if comp.tiers.method == "marginal":
-        earnings = num.zeros(c.shape)
-        for i in range(len(bands)):  # bands, not reps
-            lo = starts[i]
-            if i + 1 < len(bands):
-                part = np.minimum(c, starts[i + 1]) - lo
-            else:
-                part = c - lo
-            if i > 0:
-                part = np.maximum(part, num.const(0))
-            elif not needs_quota:
-                part = c
-            portions.append(part)
-            earnings = earnings + part * rates[i][:, None]
-        band_index = None
-    else:
-        band_index = np.zeros(c.shape, dtype=np.int64)
-        for i in range(1, len(bands)):
-            band_index += (attainment >= num.const(bands[i].start)) & (q != 0)
-        rate_grid = np.stack([np.broadcast_to(r[:, None], c.shape[-2:]) for r in rates], axis=-1)
-        rate_grid = np.broadcast_to(rate_grid, c.shape + (len(bands),))
-        chosen = np.take_along_axis(rate_grid, band_index[..., None], axis=-1)[..., 0]
-        earnings = chosen * c
-    to_date, payout = _pay(comp, grid, earnings, basis)
-    return Earned(attainment, to_date, payout,
-                  {"credit": raw_c, "quota": raw_q, "portions": portions, "rates": rates,
-                   "band_index": band_index, "earnings": earnings})
-
-
-def _curve(comp: Bonus, a: np.ndarray, num: _Num) -> np.ndarray:
-    """Rule 6: 0 below the first point, linear between points, flat or extended after."""
-    pts = [(num.const(x), num.const(y)) for x, y in comp.curve]
-    f = num.zeros(a.shape)
-    for i, (x, y) in enumerate(pts):  # curve points, not reps
-        if i + 1 < len(pts):
-            x2, y2 = pts[i + 1]
-            seg = y + (a - x) * ((y2 - y) / (x2 - x))
-            f = np.where((a >= x) & (a < x2), seg, f)
-        else:
-            tail = y
-            if comp.above_last == "extend" and len(pts) > 1:
-                x0, y0 = pts[i - 1]
-                tail = y + (a - x) * ((y - y0) / (x - x0))
-            f = np.where(a >= x, tail, f)
-    return f
-
-
-def _period_targets(comp: Component, grid: Grid, num: _Num) -> np.ndarray:
-    """Rule 6: annual TI x weight x (period quota / annual quota), prorated by days employed."""
-    annual = grid.quota.sum(axis=1, keepdims=True)
-    k = grid.periods.count
-    share = num.div(num.arr(grid.quota), num.arr(np.broadcast_to(annual, grid.quota.shape)))
-    even = num.arr(np.ones(grid.quota.shape, dtype=np.int64)) / num.const(k)
-    share = np.where(np.broadcast_to(annual, grid.quota.shape) != 0, share, even)
-    prorate = num.arr(grid.days_employed) / num.arr(np.broadcast_to(grid.periods.days(),
-                                                                    grid.quota.shape))
-    ti = num.arr(grid.target_incentive)[:, None] * num.const(comp.weight)
-    return ti * share * prorate
-
-
-@earner(Bonus)
-def earn_bonus(comp: Bonus, grid: Grid, num: _Num, scale: np.ndarray | None = None) -> Earned:
-    """Pays target x f(attainment); ``ytd`` pays the year-to-date target and trues up."""
-    basis = comp.attainment
-    raw_c = _windows(grid.measure[comp.id], basis)
-    raw_q = _windows(grid.quota, basis)
-    if scale is None:
-        _check_quota(comp, grid, raw_c, raw_q)
-    c = _scaled(raw_c, num, scale)
-    attainment = num.div(c, num.arr(raw_q))
-    targets = _windows(_period_targets(comp, grid, num), basis)
-    fraction = _curve(comp, attainment, num)
-    earnings = targets * fraction
-    to_date, payout = _pay(comp, grid, earnings, basis)
-    return Earned(attainment, to_date, payout,
-                  {"credit": raw_c, "quota": raw_q, "target": targets, "fraction": fraction,
-                   "earnings": earnings})
-
-
-@earner(Spif)
-def earn_spif(comp: Spif, grid: Grid, num: _Num, scale: np.ndarray | None = None) -> Earned:
-    """Rule 8: per deal (each rep's share of it) or a rate on credit, in the credit period."""
-    if comp.per_deal is not None:
-        shares = _scaled(grid.spif_shares[comp.id], num, scale)
-        earnings = shares * num.const(comp.per_deal * 100) / num.const(PPB)
-    else:
-        earnings = _scaled(grid.measure[comp.id], num, scale) * num.const(comp.rate)
-    to_date, payout = _pay(comp, grid, earnings, "period")
-    return Earned(None, to_date, payout, {"shares": grid.spif_shares[comp.id],
-                                          "credit": grid.measure[comp.id],
-                                          "lines": grid.spif_lines[comp.id],
-                                          "earnings": earnings})
+# ----------------------------------------------------------------------------- draws
 
 
 def apply_draws(grid: Grid, earnings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -407,11 +128,61 @@ def _quota_grid(plan: Plan, quotas: pd.DataFrame | None, payees: pd.Index,
     return grid
 
 
-def _filter_mask(comp: Component, lines: pd.DataFrame) -> np.ndarray:
-    mask = np.ones(len(lines), dtype=bool)
-    for col, values in (comp.filter or {}).items():
-        mask &= lines[col].isin(values).to_numpy()
-    return mask
+class _Lines:
+    """Credit lines as numpy arrays, with the per-line facts measure descriptions select on
+    (computed once per run, and only when some description needs them)."""
+
+    def __init__(self, lines: pd.DataFrame):
+        self.frame = lines
+        self.amount = lines["amount_cents"].to_numpy(np.int64)
+        self.clawback = lines["clawback"].to_numpy(bool)
+        self._cache: dict[str, np.ndarray] = {}
+
+    def get(self, key: str) -> np.ndarray:
+        if key not in self._cache:
+            self._cache[key] = self._compute(key)
+        return self._cache[key]
+
+    def _compute(self, key: str) -> np.ndarray:
+        f = self.frame
+        if key == "sign":
+            return np.where(self.clawback, -1, 1).astype(np.int64)
+        if key == "credit_memo":  # a line of a deal that is no sale (amount <= 0), or its reversal
+            return (self.amount <= 0) != self.clawback
+        if key == "rollup":
+            return f["rule"].str.endswith("+rollup").to_numpy(bool)
+        if key == "share":
+            return f["share_ppb"].to_numpy(np.int64) * self.get("sign")
+        raise KeyError(key)
+
+    def select(self, spec: MeasureSpec) -> np.ndarray:
+        """The lines a measure description takes (bool mask)."""
+        f = self.frame
+        mask = np.ones(len(f), dtype=bool)
+        for col, values in spec.filter:
+            mask &= f[col].isin(values).to_numpy()
+        if spec.deal_window is not None:
+            lo, hi = (pd.Timestamp(d) for d in spec.deal_window)
+            mask &= ((f["deal_date"] >= lo) & (f["deal_date"] <= hi)).to_numpy()
+        if not spec.clawback:
+            mask &= ~self.clawback
+        if not spec.credit_memos:
+            mask &= ~self.get("credit_memo")
+        if spec.roles is not None:
+            rollup = self.get("rollup")
+            if "rollup" not in spec.roles:
+                mask &= ~rollup
+            if "seller" not in spec.roles:
+                mask &= rollup
+        return mask
+
+    def values(self, spec: MeasureSpec) -> np.ndarray:
+        """What each line adds to a measure (int64)."""
+        if spec.value == "amount":
+            return self.amount
+        if spec.value == "share":
+            return self.get("share")
+        return self.get("sign")
 
 
 def _sum_grid(codes: np.ndarray, k: np.ndarray, values: np.ndarray, shape: tuple[int, int],
@@ -459,23 +230,12 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
     shape = (len(payees), periods.count)
     amount = lines["amount_cents"].to_numpy(np.int64)
     credit = _sum_grid(codes, k_all, amount, shape, use)
-    measures, shares, counts = {}, {}, {}
-    for comp in plan.components:  # components, not deals
-        mask = use & _filter_mask(comp, lines)
-        if isinstance(comp, Spif):
-            deal_date = lines["deal_date"]
-            lo, hi = pd.Timestamp(comp.window[0]), pd.Timestamp(comp.window[1])
-            mask &= ((deal_date >= lo) & (deal_date <= hi)).to_numpy()
-            claw = lines["clawback"].to_numpy()
-            if not comp.clawback:
-                mask &= ~claw
-            if comp.per_deal is not None:  # a credit memo is not a deal: no per-deal SPIF
-                mask &= (lines["amount_cents"].to_numpy() > 0) != claw
-            sign = np.where(claw, -1, 1)
-            shares[comp.id] = _sum_grid(codes, k_all, lines["share_ppb"].to_numpy() * sign,
-                                        shape, mask)
-            counts[comp.id] = _sum_grid(codes, k_all, sign.astype(np.int64), shape, mask)
-        measures[comp.id] = _sum_grid(codes, k_all, amount, shape, mask)
+    facts = _Lines(lines)
+    measures: dict[str, dict[str, np.ndarray]] = {}
+    for comp in plan.components:  # components and their measures, not deals
+        measures[comp.id] = {
+            name: _sum_grid(codes, k_all, facts.values(spec), shape, use & facts.select(spec))
+            for name, spec in comp.measures().items()}
     quota_source = sources.get("quotas", "quotas")
     quota = _quota_grid(plan, inputs.quotas, payees, periods, quota_source)
     ti = np.zeros(len(payees), dtype=np.int64)
@@ -488,119 +248,24 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
         recoverable = (info["draw_type"].astype("str") == "recoverable").to_numpy()
     grid = Grid(plan=plan, periods=periods, rep_ids=payees.to_numpy(), quota=quota, credit=credit,
                 target_incentive=ti, days_employed=_employment(roster, payees, periods),
-                draw=draw, draw_recoverable=recoverable, measure=measures, spif_shares=shares,
-                spif_lines=counts, quota_source=quota_source)
+                draw=draw, draw_recoverable=recoverable, measures=measures,
+                quota_source=quota_source)
     summary = {"deals": len(inputs.deals), "credit_lines": len(lines),
                "lines_outside_year": int((k_all < 0).sum()), "payees": len(payees)}
     return grid, lines, summary
 
 
-def earn(grid: Grid, num: _Num = EXACT, scale: np.ndarray | None = None) -> dict[str, Earned]:
-    """Every component's figures for the grid (in plan order)."""
-    out = {}
+def earn(grid: Grid, num: Num = EXACT, scale: np.ndarray | None = None) -> dict[str, Earned]:
+    """Every component's figures for the grid (in plan order), from its own ``earn``."""
     with decimal.localcontext(CONTEXT):
-        for comp in grid.plan.components:
-            fn = EARNERS.get(type(comp))
-            if fn is None:
-                raise SpmkitError(f"component type {comp.type!r} has no earner registered")
-            out[comp.id] = fn(comp, grid, num, scale)
-    return out
+        return {comp.id: comp.earn(grid, num, scale) for comp in grid.plan.components}
 
 
 # ----------------------------------------------------------------------------- explaining
 
 
-def _pct(values: np.ndarray) -> list[str]:
-    return [f"{float(v) * 100:.1f}%" for v in np.ravel(values)]
-
-
-def _rate_text(rate: Any) -> str:
-    d = Decimal(rate) * 100
-    text = format(d.normalize(), "f") if d == d.to_integral_value() else f"{float(d):.4g}"
-    return f"{text}%"
-
-
-def _explain_commission(comp: Commission, grid: Grid, e: Earned) -> np.ndarray:
-    r, k = grid.shape
-    money = lambda a: np.array(format_money(np.asarray(a).ravel()).tolist(),  # noqa: E731
-                               dtype=object).reshape(r, k)
-    quota = money(e.detail["quota"])
-    credit = money(e.detail["credit"])
-    window = "year-to-date" if comp.attainment == "ytd" else "period"
-    att = np.array(_pct(e.attainment), dtype=object).reshape(r, k)
-    bands = comp.tiers.bands
-    text = np.full((r, k), "", dtype=object)
-    rates = [[_rate_text(x) for x in rr] for rr in e.detail["rates"]]  # per band, per rep
-    labels = []
-    for i, b in enumerate(bands):
-        lo = f"{float(b.start) * 100:g}%"
-        if i + 1 < len(bands):
-            hi = f"{float(bands[i + 1].start) * 100:g}%"
-            labels.append(f"up to {hi}" if i == 0 else f"between {lo} and {hi}")
-        else:
-            labels.append(f"above {lo}" if i else "at any attainment")
-    rate_grid = [np.array(rr, dtype=object)[:, None].repeat(k, axis=1) for rr in rates]
-    if comp.tiers.method == "marginal":
-        for i, part in enumerate(e.detail["portions"]):
-            amounts = round_cents(part)
-            nonzero = amounts != 0
-            frag = (rate_grid[i] + " on " + money(amounts) + " " + labels[i])
-            sep = np.where(text == "", "", "; ")
-            text = np.where(nonzero, text + sep + frag, text)
-        text = np.where(text == "", "no credit", text)
-        head = f"Commission on {window} credit of "
-        text = head + credit + " (" + att + " of the " + quota + " quota): " + text
-    else:
-        idx = e.detail["band_index"]
-        chosen = np.choose(idx, rate_grid) if len(bands) > 1 else rate_grid[0]
-        band_label = np.choose(idx, np.array(labels, dtype=object)[:, None, None]
-                               .repeat(r, 1).repeat(k, 2)) if len(bands) > 1 else labels[0]
-        text = ("Commission at the retroactive rate of " + chosen + " on all " + window
-                + " credit of " + credit + " (" + att + " of the " + quota + " quota, "
-                + band_label + ")")
-    return text
-
-
-def _explain_bonus(comp: Bonus, grid: Grid, e: Earned) -> np.ndarray:
-    r, k = grid.shape
-    target = np.array(format_money(round_cents(e.detail["target"]).ravel()).tolist(),
-                      dtype=object).reshape(r, k)
-    frac = np.array(_pct(e.detail["fraction"]), dtype=object).reshape(r, k)
-    att = np.array(_pct(e.attainment), dtype=object).reshape(r, k)
-    window = "year-to-date" if comp.attainment == "ytd" else "period"
-    return ("Bonus: " + window + " attainment " + att + " pays " + frac + " of the " + target
-            + f" {window} target (target incentive x {float(comp.weight) * 100:g}% weight, "
-            "phased by quota and prorated by days employed)")
-
-
-def _explain_spif(comp: Spif, grid: Grid, e: Earned) -> np.ndarray:
-    r, k = grid.shape
-    win = f"{comp.window[0]:%Y-%m-%d} to {comp.window[1]:%Y-%m-%d}"
-    if comp.per_deal is not None:
-        shares = np.array([f"{v / PPB:g}" for v in e.detail["shares"].ravel()],
-                          dtype=object).reshape(r, k)
-        lines = e.detail["lines"].astype(str).astype(object)
-        noun = np.where(e.detail["lines"] == 1, " credit line", " credit lines")
-        return (f"SPIF {_money1(comp.per_deal)} per deal closed {win}: " + lines
-                + noun + ", deal shares " + shares)
-    credit = np.array(format_money(e.detail["credit"].ravel()).tolist(), dtype=object)
-    head = f"SPIF {_rate_text(comp.rate)} on credit from deals closed {win}: "
-    return head + credit.reshape(r, k)
-
-
-def _money1(value: Decimal) -> str:
-    return f"{value:,.2f}"
-
-
-EXPLAINERS: dict[type[Component], Callable[[Any, Grid, Earned], np.ndarray]] = {
-    Commission: _explain_commission,
-    Bonus: _explain_bonus,
-    Spif: _explain_spif,
-}
-
-
 def _cap_note(comp: Component, grid: Grid, e: Earned) -> np.ndarray:
-    cap = _cap_cents(comp, grid)
+    cap = cap_cents(comp, grid)
     r, k = grid.shape
     if cap is None:
         return np.full((r, k), "", dtype=object)
@@ -709,11 +374,11 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
     frames = []
     for comp in plan.components:
         e = earned[comp.id]
-        explain = EXPLAINERS[type(comp)](comp, grid, e) + _cap_note(comp, grid, e)
+        explain = comp.explain(grid, e) + _cap_note(comp, grid, e)
         paid_before = e.to_date - e.payout
-        explain = (explain + "; earned to date " + _grid_money(e.to_date, r, k)
-                   + ", paid before " + _grid_money(paid_before, r, k)
-                   + ", paid this period " + _grid_money(e.payout, r, k) + ".")
+        explain = (explain + "; earned to date " + money_grid(e.to_date, (r, k))
+                   + ", paid before " + money_grid(paid_before, (r, k))
+                   + ", paid this period " + money_grid(e.payout, (r, k)) + ".")
         att = (np.array([float(v) for v in e.attainment.ravel()]) if e.attainment is not None
                else np.full(r * k, np.nan))
         frames.append(pd.DataFrame({
@@ -730,13 +395,13 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
         adjust, balance = apply_draws(grid, total)
         has = np.repeat(grid.draw > 0, k)
         kind = np.where(grid.draw_recoverable, "Recoverable", "Non-recoverable")[:, None]
-        draw_txt = _grid_money(np.repeat(grid.draw[:, None], k, 1), r, k)
-        earned_txt = _grid_money(total, r, k)
-        note = np.where(adjust > 0, "topped up by " + _grid_money(adjust, r, k),
-                        np.where(adjust < 0, "recovered " + _grid_money(-adjust, r, k)
+        draw_txt = money_grid(np.repeat(grid.draw[:, None], k, 1), (r, k))
+        earned_txt = money_grid(total, (r, k))
+        note = np.where(adjust > 0, "topped up by " + money_grid(adjust, (r, k)),
+                        np.where(adjust < 0, "recovered " + money_grid(-adjust, (r, k))
                                  + " of the balance", "no adjustment"))
         explain = (kind + " draw of " + draw_txt + " per period: earnings " + earned_txt
-                   + ", " + note + "; balance to recover " + _grid_money(balance, r, k) + ".")
+                   + ", " + note + "; balance to recover " + money_grid(balance, (r, k)) + ".")
         explain = np.where(grid.days_employed > 0, explain, "Not employed in this period: no draw.")
         frames.append(pd.DataFrame({
             "rep_id": np.repeat(grid.rep_ids, k),
@@ -796,10 +461,6 @@ def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     table = pa.Table.from_pandas(frame[keys], preserve_index=False)
     order = pc.sort_indices(table, sort_keys=[(k, "ascending") for k in keys]).to_numpy()
     return frame.take(order).reset_index(drop=True)
-
-
-def _grid_money(cents: np.ndarray, r: int, k: int) -> np.ndarray:
-    return np.array(format_money(np.asarray(cents).ravel()).tolist(), dtype=object).reshape(r, k)
 
 
 # ----------------------------------------------------------------------------- what-ifs

@@ -201,22 +201,23 @@ class ExplorerView:
         def comp_of(plan: Plan) -> Any:
             return plan.component(cid)
 
-        if comp.type in ("commission", "bonus"):
-            basis = self._register(f"{cid}.basis", w.ToggleButtons(
+        editable = comp.editable  # what the component type offers (Component.editable)
+        if "attainment" in editable:
+            rows.append(self._register(f"{cid}.basis", w.ToggleButtons(
                 options=["ytd", "period"], description="Attainment", style=_STYLE),
-                lambda p: comp_of(p).attainment)
+                lambda p: comp_of(p).attainment))
             self._bind(f"{cid}.basis", cid, lambda v: c.set_attainment_basis(cid, v))
-            weight = self._register(f"{cid}.weight", w.FloatText(
+        if "weight" in editable:
+            rows.append(self._register(f"{cid}.weight", w.FloatText(
                 description="Weight", step=0.05, style=_STYLE, layout=_WIDE),
-                lambda p: _float(comp_of(p).weight))
+                lambda p: _float(comp_of(p).weight)))
             self._bind(f"{cid}.weight", cid, lambda v: c.set_weight(cid, v))
-            threshold = self._register(f"{cid}.threshold", w.FloatText(
+        if "threshold" in editable:
+            rows.append(self._register(f"{cid}.threshold", w.FloatText(
                 description="Threshold (x quota)", step=0.05, style=_STYLE, layout=_WIDE),
-                lambda p: _float(plan_threshold(p, cid)))
+                lambda p: _float(plan_threshold(p, cid))))
             self._bind(f"{cid}.threshold", cid, lambda v: c.set_threshold(cid, v))
-            rows += [basis, weight, threshold]
-
-        if comp.type == "commission":
+        if "tiers" in editable:
             method = self._register(f"{cid}.method", w.Dropdown(
                 options=["marginal", "retroactive"], description="Tier method", style=_STYLE,
                 layout=_WIDE), lambda p: comp_of(p).tiers.method)
@@ -224,7 +225,7 @@ class ExplorerView:
             rows.append(method)
             for i, band in enumerate(comp.tiers.bands):
                 rows.append(self._band_row(cid, i, band))
-        elif comp.type == "bonus":
+        if "curve" in editable:
             above = self._register(f"{cid}.above_last", w.Dropdown(
                 options=["cap", "extend"], description="After last point", style=_STYLE,
                 layout=_WIDE), lambda p: comp_of(p).above_last)
@@ -233,7 +234,8 @@ class ExplorerView:
             for i, point in enumerate(comp.curve):
                 rows.append(self._curve_row(cid, i, point))
 
-        rows.append(self._cap_row(cid, comp))
+        if "cap" in editable:
+            rows.append(self._cap_row(cid, comp))
         rows.append(self._error_label(cid))
         box = w.VBox(rows, layout=w.Layout(border="1px solid #ddd", padding="4px",
                                            margin="4px 0"))
@@ -306,7 +308,7 @@ class ExplorerView:
                 return 0.0
             return _float(cap.amount if cap.amount is not None else cap.ti_multiple)
 
-        options = ["none", "amount"] + ([] if comp.type == "spif" else ["ti_multiple"])
+        options = ["none", *comp.cap_kinds]
         kind_w = self._register(f"{cid}.cap_kind", w.Dropdown(
             options=options, description="Cap", style={"description_width": "80px"},
             layout=w.Layout(width="190px")), kind)
@@ -493,12 +495,12 @@ def _holds(path: Any, plan: Plan) -> bool:
 
 
 def _structure(plan: Plan) -> tuple:
-    """What decides which controls exist: components, band kinds, curve length, cap kinds."""
+    """What decides which controls exist: components, band kinds, curve length."""
     out = []
     for comp in plan.components:
         bands = tuple("bcr" if b.bcr_multiple is not None else "rate"
-                      for b in comp.tiers.bands) if comp.type == "commission" else ()
-        curve = len(comp.curve) if comp.type == "bonus" else 0
+                      for b in comp.tiers.bands) if "tiers" in comp.editable else ()
+        curve = len(comp.curve) if "curve" in comp.editable else 0
         out.append((comp.id, comp.type, bands, curve))
     return tuple(out)
 

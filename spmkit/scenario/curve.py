@@ -18,7 +18,7 @@ from spmkit.errors import SpmkitError
 from spmkit.money import format_cents, round_cents
 from spmkit.payout import calculate
 from spmkit.periods import plan_periods
-from spmkit.plan import Plan, Spif
+from spmkit.plan import Plan
 from spmkit.tables import Inputs, load_inputs
 
 __all__ = ["DEFAULT_CURVE_QUOTA_CENTS", "DEFAULT_CURVE_TARGET_CENTS", "pay_curve"]
@@ -30,8 +30,8 @@ DEFAULT_CURVE_QUOTA_CENTS = 100_000_000
 
 
 def _curve_plan(plan: Plan) -> Plan | None:
-    """The plan without SPIF components (None when nothing else is left)."""
-    keep = tuple(c for c in plan.components if not isinstance(c, Spif))
+    """The plan's components that pay by attainment (None when there are none)."""
+    keep = tuple(c for c in plan.components if c.uses_attainment)
     if not keep:
         return None
     if len(keep) == len(plan.components):
@@ -63,7 +63,8 @@ def pay_curve(plan: Plan, *, attainment: Sequence[float] | np.ndarray | None = N
     period's first day, split in proportion to the plan's quota phasing (evenly without
     one), so every period's attainment equals the annual attainment.  The deals carry
     attribute values that pass the components' filters (a value accepted by every component
-    that filters on the column, when there is one).  **SPIF components are left out**: they
+    that filters on the column, when there is one).  **Components that do not pay by
+    attainment are left out** (``Component.uses_attainment``; SPIFs, for instance): they
     pay per deal or window, not by attainment.
 
     Parameters

@@ -1,0 +1,107 @@
+"""``type: bonus`` — a share of target incentive paid by attainment along a curve."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from pydantic import Field, field_validator
+
+from spmkit.components.base import Component, MeasureSpec, NonNegative
+from spmkit.grid import (
+    Earned,
+    Grid,
+    Num,
+    check_quota,
+    money_grid,
+    pay,
+    pct_text,
+    period_targets,
+    scaled,
+    windows,
+)
+from spmkit.money import round_cents
+
+
+class Bonus(Component):
+    """Pays a share of target incentive (``weight``) by attainment along a curve (rule 6);
+    ``ytd`` pays the year-to-date target and trues up (rule 7)."""
+
+    type_name: ClassVar[str] = "bonus"
+    uses_attainment: ClassVar[bool] = True
+    editable: ClassVar[tuple[str, ...]] = ("attainment", "weight", "threshold", "curve", "cap")
+
+    type: Literal["bonus"] = "bonus"
+    attainment: Literal["ytd", "period"] = "period"
+    curve: tuple[tuple[NonNegative, NonNegative], ...] = Field(min_length=1)
+    above_last: Literal["cap", "extend"] = "cap"
+
+    @field_validator("curve")
+    @classmethod
+    def _ordered(cls, curve: tuple[tuple[Decimal, Decimal], ...]) -> tuple:
+        for i in range(1, len(curve)):
+            if curve[i][0] <= curve[i - 1][0]:
+                raise ValueError(
+                    f"curve points out of order: point {i} has attainment {curve[i][0]}, "
+                    f"not above the point before it ({curve[i - 1][0]})"
+                )
+        return curve
+
+    def measures(self) -> dict[str, MeasureSpec]:
+        return {"value": MeasureSpec(value="amount", filter=self.filter_items())}
+
+    def fraction(self, a: np.ndarray, num: Num) -> np.ndarray:
+        """Rule 6: 0 below the first point, linear between points, flat or extended after."""
+        pts = [(num.const(x), num.const(y)) for x, y in self.curve]
+        f = num.zeros(a.shape)
+        for i, (x, y) in enumerate(pts):  # curve points, not reps
+            if i + 1 < len(pts):
+                x2, y2 = pts[i + 1]
+                seg = y + (a - x) * ((y2 - y) / (x2 - x))
+                f = np.where((a >= x) & (a < x2), seg, f)
+            else:
+                tail = y
+                if self.above_last == "extend" and len(pts) > 1:
+                    x0, y0 = pts[i - 1]
+                    tail = y + (a - x) * ((y - y0) / (x - x0))
+                f = np.where(a >= x, tail, f)
+        return f
+
+    def earn(self, grid: Grid, num: Num, scale: np.ndarray | None = None) -> Earned:
+        basis = self.attainment
+        raw_c = windows(grid.measure(self.id), basis)
+        raw_q = windows(grid.quota, basis)
+        if scale is None:
+            check_quota(self, grid, raw_c, raw_q)
+        c = scaled(raw_c, num, scale)
+        attainment = num.div(c, num.arr(raw_q))
+        targets = windows(period_targets(self, grid, num), basis)
+        fraction = self.fraction(attainment, num)
+        earnings = targets * fraction
+        to_date, payout = pay(self, grid, earnings, basis)
+        return Earned(attainment, to_date, payout,
+                      {"credit": raw_c, "quota": raw_q, "target": targets, "fraction": fraction,
+                       "earnings": earnings})
+
+    def explain(self, grid: Grid, earned: Earned) -> np.ndarray:
+        r, k = grid.shape
+        target = money_grid(round_cents(earned.detail["target"]), (r, k))
+        frac = pct_text(earned.detail["fraction"], (r, k))
+        att = pct_text(earned.attainment, (r, k))
+        window = "year-to-date" if self.attainment == "ytd" else "period"
+        return ("Bonus: " + window + " attainment " + att + " pays " + frac + " of the "
+                + target + f" {window} target (target incentive x "
+                f"{float(self.weight) * 100:g}% weight, "
+                "phased by quota and prorated by days employed)")
+
+    def threshold(self) -> Decimal | None:
+        """The first curve point's attainment."""
+        return self.curve[0][0]
+
+    @classmethod
+    def set_threshold(cls, data: dict[str, Any], value: Decimal) -> None:
+        """The first curve point moves."""
+        curve = [list(p) for p in data["curve"]]
+        curve[0][0] = value
+        data["curve"] = curve

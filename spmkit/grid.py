@@ -1,0 +1,215 @@
+"""The rep x period grid and the arithmetic every component's earner shares.
+
+The rows engine (:func:`spmkit.payout.measure`) reduces credit lines to dense arrays over
+payees (R) and periods (K): quotas, target incentives, days employed, draws and each
+component's measures.  A component's earner (``Component.earn``) turns them into
+earnings to date and payouts, vectorized over reps; the helpers here hold the rules that
+are common to several component types: windows (period or year to date), caps and the
+YTD true-up (rules 7 and 8), the zero-quota check (rule 3), period targets (rule 6).
+
+The earners work on any numeric array: exact 34-digit :class:`~decimal.Decimal` object
+arrays for payroll figures (``EXACT``), or float64 arrays with extra leading axes for
+thousands of what-ifs at once (``FAST``, used by sensitivity and Monte Carlo).
+"""
+
+from __future__ import annotations
+
+import decimal
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from spmkit.errors import InputError, Problem
+from spmkit.money import CONTEXT, format_money, round_cents
+from spmkit.periods import Periods
+
+if TYPE_CHECKING:  # pragma: no cover
+    from spmkit.components.base import Component
+    from spmkit.plan.model import Plan
+
+
+class Num:
+    """Numeric mode: exact Decimal object arrays or float64 arrays."""
+
+    def __init__(self, exact: bool):
+        self.exact = exact
+
+    def arr(self, values: Any) -> np.ndarray:
+        a = np.asarray(values)
+        if not self.exact:
+            return a.astype(np.float64)
+        if a.dtype == object:
+            return a
+        if np.issubdtype(a.dtype, np.integer):
+            flat = [Decimal(v) for v in a.ravel().tolist()]
+        else:
+            flat = [Decimal(repr(float(v))) for v in a.ravel().tolist()]
+        return np.array(flat, dtype=object).reshape(a.shape)
+
+    def const(self, value: Decimal | int) -> Any:
+        return Decimal(value) if self.exact else float(value)
+
+    def full(self, n: int, value: Decimal | int) -> np.ndarray:
+        return np.full(n, self.const(value), dtype=object if self.exact else np.float64)
+
+    def zeros(self, shape: tuple[int, ...]) -> np.ndarray:
+        return self.arr(np.zeros(shape, dtype=np.int64))
+
+    def div(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """a / b where b != 0, else 0."""
+        a, b = np.broadcast_arrays(a, b)
+        nz = b != 0
+        safe = np.where(nz, b, self.const(1))
+        return np.where(nz, a / safe, self.const(0))
+
+
+EXACT = Num(True)
+FAST = Num(False)
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Everything measured for one plan, as dense arrays over payees (R) and periods (K).
+
+    Money is int64 cents.  ``measures[component_id][name]`` is one of a component's
+    measures per period, as its ``measures()`` description asked (``"value"`` is the one
+    attainment is computed on).
+    """
+
+    plan: Plan
+    periods: Periods
+    rep_ids: np.ndarray
+    quota: np.ndarray
+    credit: np.ndarray
+    target_incentive: np.ndarray
+    days_employed: np.ndarray
+    draw: np.ndarray
+    draw_recoverable: np.ndarray
+    measures: Mapping[str, Mapping[str, np.ndarray]]
+    quota_source: str = "quotas"
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.rep_ids), self.periods.count
+
+    def measure(self, component_id: str, name: str = "value") -> np.ndarray:
+        """One measure of a component, (R, K) int64."""
+        return self.measures[component_id][name]
+
+    def year_target(self, num: Num) -> np.ndarray:
+        """Target incentive for the plan year (R,): annual TI prorated by days employed."""
+        days = num.arr(self.days_employed.sum(axis=1))
+        return num.arr(self.target_incentive) * days / num.const(int(self.periods.days().sum()))
+
+
+@dataclass
+class Earned:
+    """One component's figures on the grid (leading axes allowed in fast mode)."""
+
+    attainment: np.ndarray | None  # numeric, the basis the component uses
+    to_date: np.ndarray  # int64 cents: earnings to date after caps, rounded
+    payout: np.ndarray  # int64 cents per period
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def scaled(grid_values: np.ndarray, num: Num, scale: np.ndarray | None) -> np.ndarray:
+    """Grid values (R, K) as numbers, times per-rep scale (..., R) in fast mode."""
+    values = num.arr(grid_values)
+    if scale is None:
+        return values
+    return values * scale[..., None]
+
+
+def windows(values: np.ndarray, basis: str) -> np.ndarray:
+    """Per period (``period``) or cumulative from the start of the year (``ytd``)."""
+    return np.cumsum(values, axis=-1) if basis == "ytd" else values
+
+
+def cap_cents(comp: Component, grid: Grid) -> np.ndarray | None:
+    """Each payee's plan-year cap for a component, in cents (None when uncapped)."""
+    if comp.cap is None:
+        return None
+    if comp.cap.amount is not None:
+        cents = int(CONTEXT.quantize(comp.cap.amount * 100, Decimal(1)))
+        return np.full(len(grid.rep_ids), cents, dtype=np.int64)
+    with decimal.localcontext(CONTEXT):
+        return round_cents(grid.year_target(EXACT) * (comp.cap.ti_multiple * comp.weight))
+
+
+def pay(comp: Component, grid: Grid, earnings: np.ndarray, basis: str
+        ) -> tuple[np.ndarray, np.ndarray]:
+    """Rules 7 and 8: apply caps and the YTD true-up; return (earnings to date, payout) cents."""
+    cap = cap_cents(comp, grid)
+    if basis == "ytd":
+        if cap is not None:
+            if earnings.dtype == object:
+                capn = np.array([Decimal(int(c)) for c in cap], dtype=object)
+            else:
+                capn = cap.astype(np.float64)
+            earnings = np.minimum(earnings, capn[:, None])
+        to_date = round_cents(earnings)
+        prev = np.concatenate([np.zeros_like(to_date[..., :1]), to_date[..., :-1]], axis=-1)
+        return to_date, to_date - prev
+    lines = round_cents(earnings)
+    if cap is None:
+        return np.cumsum(lines, axis=-1), lines
+    paid = np.zeros(lines.shape[:-1], dtype=np.int64)
+    out = np.empty_like(lines)
+    for k in range(lines.shape[-1]):  # periods, not reps
+        out[..., k] = np.minimum(lines[..., k], cap - paid)
+        paid = paid + out[..., k]
+    return np.cumsum(out, axis=-1), out
+
+
+def check_quota(comp: Component, grid: Grid, measure: np.ndarray, quota: np.ndarray) -> None:
+    """Rule 3: credit against a zero quota is an error, not infinite attainment."""
+    bad = (quota == 0) & (measure != 0)
+    if bad.any():
+        r, k = (int(x[0]) for x in np.nonzero(bad))
+        n = int(bad.sum())
+        raise InputError(Problem(
+            grid.quota_source,
+            f"rep {grid.rep_ids[r]} has credit but a zero (or missing) quota in "
+            f"{grid.periods.labels[k]}, so attainment for component {comp.id!r} is undefined"
+            + (f" ({n} rep-periods like this)" if n > 1 else "")
+            + "; add the quota or remove the rep from the plan",
+            column="quota",
+        ))
+
+
+def period_targets(comp: Component, grid: Grid, num: Num) -> np.ndarray:
+    """Rule 6: annual TI x weight x (period quota / annual quota), prorated by days employed."""
+    annual = grid.quota.sum(axis=1, keepdims=True)
+    k = grid.periods.count
+    share = num.div(num.arr(grid.quota), num.arr(np.broadcast_to(annual, grid.quota.shape)))
+    even = num.arr(np.ones(grid.quota.shape, dtype=np.int64)) / num.const(k)
+    share = np.where(np.broadcast_to(annual, grid.quota.shape) != 0, share, even)
+    prorate = num.arr(grid.days_employed) / num.arr(np.broadcast_to(grid.periods.days(),
+                                                                    grid.quota.shape))
+    ti = num.arr(grid.target_incentive)[:, None] * num.const(comp.weight)
+    return ti * share * prorate
+
+
+# ----------------------------------------------------------------------------- wording
+
+
+def pct_text(values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Fractions as ``12.3%`` text, shaped as ``shape`` (object array)."""
+    return np.array([f"{float(v) * 100:.1f}%" for v in np.ravel(values)],
+                    dtype=object).reshape(shape)
+
+
+def rate_text(rate: Any) -> str:
+    """A rate as a percentage: ``8%``, ``12.5%``."""
+    d = Decimal(rate) * 100
+    text = format(d.normalize(), "f") if d == d.to_integral_value() else f"{float(d):.4g}"
+    return f"{text}%"
+
+
+def money_grid(cents: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Cents as ``1,234.56`` text, shaped as ``shape`` (object array)."""
+    return np.array(format_money(np.asarray(cents).ravel()).tolist(),
+                    dtype=object).reshape(shape)
