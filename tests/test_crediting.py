@@ -203,3 +203,17 @@ def test_credit_lines_carry_deal_attributes() -> None:
     assert (row["product"], row["deal_type"], row["region"], row["account"]) == (
         "Widget", "new", "EMEA", "Acme")
     assert bool(row["clawback"]) is False and int(row["share_ppb"]) == 1_000_000_000
+
+
+@pytest.mark.parametrize("rollup", [False, True])
+def test_rule8_spif_pays_the_sellers_and_rollup_lines_only_when_it_says_so(rollup) -> None:
+    """Rule 8 (second edition): a manager's roll-up lines earn a SPIF only with
+    ``rollup: true``; without it "$300 per deal" costs 300 per deal, not 900."""
+    spif = {"id": "spif", "type": "spif", "window": ["2026-01-01", "2026-12-31"],
+            "per_deal": 300, "rollup": rollup}
+    plan = make_plan(flat("0.1"), spif, credit="rollup")
+    r = run(plan, [deal("D1", "A", "2026-02-10", 100)], roster=ROSTER)
+    assert paid(r, "A", "spif") == [30000, 0, 0, 0]
+    assert paid(r, "M", "spif") == ([30000, 0, 0, 0] if rollup else [0, 0, 0, 0])
+    assert paid(r, "VP", "spif") == ([30000, 0, 0, 0] if rollup else [0, 0, 0, 0])
+    assert paid(r, "M", "commission") == [1000, 0, 0, 0]  # roll-up credit still counts

@@ -16,6 +16,8 @@ with a message naming the part, rather than when a plan first uses it.
 
 from __future__ import annotations
 
+import importlib
+import os
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -42,7 +44,25 @@ EDITABLE = ("attainment", "weight", "threshold", "tiers", "curve", "cap")
 #: The parts a registered component type must define itself.
 REQUIRED_PARTS = ("measures", "earn", "explain", "editable")
 
+#: Environment variable naming modules (comma-separated) that define more component types.
+PLUGINS_VARIABLE = "SPMKIT_COMPONENTS"
+
 NonNegative = Annotated[Decimal, Field(ge=0)]
+
+
+def component_type(name: str) -> type[Component] | None:
+    """The class registered for ``type: name``, importing the modules named in
+    ``$SPMKIT_COMPONENTS`` first if it is not yet known (so the CLI, and report kernels,
+    can run plans with a team's own component types)."""
+    if name not in COMPONENT_TYPES:
+        for module in filter(None, (m.strip() for m in
+                                    os.environ.get(PLUGINS_VARIABLE, "").split(","))):
+            try:
+                importlib.import_module(module)
+            except ImportError as exc:
+                raise ValueError(f"${PLUGINS_VARIABLE} names module {module!r}, which cannot "
+                                 f"be imported: {exc}") from None
+    return COMPONENT_TYPES.get(name)
 
 
 class Frozen(BaseModel):

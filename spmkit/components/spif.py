@@ -10,8 +10,9 @@ import numpy as np
 from pydantic import model_validator
 
 from spmkit.components.base import Component, MeasureSpec, NonNegative
-from spmkit.tables import PPB
 from spmkit.grid import Earned, Grid, Num, money_grid, pay, rate_text, scaled
+from spmkit.tables import PPB
+
 
 class Spif(Component):
     """Pays per deal or a rate on deals whose credit date falls inside a window (rule 8).

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from spmkit.components.base import component_type
 from spmkit.errors import PlanError, Problem
 from spmkit.plan.model import COMPONENT_TYPES, Component, Plan
 
@@ -230,7 +231,11 @@ def _validate(data: dict, lines: dict[Path_, int], label: str) -> Plan:
                 add(loc, "a component must be a mapping with 'id' and 'type'")
                 continue
             kind_name = item.get("type")
-            kind = COMPONENT_TYPES.get(str(kind_name)) if kind_name is not None else None
+            try:
+                kind = component_type(str(kind_name)) if kind_name is not None else None
+            except ValueError as exc:  # a module named in $SPMKIT_COMPONENTS fails to import
+                add(loc + ("type",), str(exc))
+                continue
             if kind_name is None:
                 add(loc, "missing required key 'type'")
             elif kind is None:

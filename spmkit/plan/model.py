@@ -23,7 +23,7 @@ from spmkit.components import (  # noqa: F401  (re-exported: the plan's vocabula
     Spif,
     Tiers,
 )
-from spmkit.components.base import Frozen, NonNegative
+from spmkit.components.base import Frozen, NonNegative, component_type
 
 
 class Plan(Frozen):
@@ -60,7 +60,7 @@ class Plan(Frozen):
                 continue
             if not isinstance(item, dict) or "type" not in item:
                 raise ValueError("every component needs a 'type'")
-            kind = COMPONENT_TYPES.get(str(item["type"]))
+            kind = component_type(str(item["type"]))
             if kind is None:
                 known = ", ".join(sorted(COMPONENT_TYPES))
                 raise ValueError(f"unknown component type {item['type']!r}; known types: {known}")
