@@ -11,9 +11,10 @@ from spmkit.components.base import (
 )
 from spmkit.components.bonus import Bonus
 from spmkit.components.commission import Band, Commission, Tiers
+from spmkit.components.measure import Measure
 from spmkit.components.spif import Spif
 
 __all__ = [
     "COMPONENT_TYPES", "EDITABLE", "FILTER_COLUMNS", "Band", "Bonus", "Cap", "Commission",
-    "Component", "MeasureSpec", "Spif", "Tiers",
+    "Component", "Measure", "MeasureSpec", "Spif", "Tiers",
 ]

@@ -23,11 +23,10 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 if TYPE_CHECKING:  # pragma: no cover
-    import numpy as np
-
     from spmkit.grid import Earned, Grid, Num
 
 #: ``type:`` name -> component class.
@@ -114,6 +113,11 @@ class MeasureSpec:
     credit_memos: bool = True
     roles: tuple[str, ...] | None = None
 
+    @property
+    def unit(self) -> int:
+        """Grid values per plan unit: cents per currency unit, parts per billion per deal."""
+        return {"amount": 100, "share": 1_000_000_000, "lines": 1}[self.value]
+
 
 class Component(Frozen):
     """Base of every component type.  See the module docstring for the protocol."""
@@ -197,3 +201,50 @@ class Component(Frozen):
     def set_threshold(cls, data: dict[str, Any], value: Decimal) -> None:
         """Move the threshold in the component's plan data (a dict, edited in place)."""
         raise ValueError(f"a {cls.type_name} has no threshold")
+
+
+class Measured(Component):
+    """Fields and helpers shared by components that measure credit and attain against a
+    quota (``measure``, ``basis``); each concrete type still defines its own protocol."""
+
+    measure: Literal["amount", "count"] = "amount"
+    basis: Literal["attainment", "value"] = "attainment"
+
+    def value_spec(self) -> MeasureSpec:
+        """``amount``: credited cents; ``count``: each credited deal counts its credited
+        share (a clawback line counts minus that share)."""
+        return MeasureSpec(value="amount" if self.measure == "amount" else "share",
+                           filter=self.filter_items())
+
+    def measures(self) -> dict[str, MeasureSpec]:
+        return {"value": self.value_spec()}
+
+    @property
+    def unit(self) -> int:
+        """Grid values per plan unit of the measure (100 cents; 10^9 per deal counted)."""
+        return self.value_spec().unit
+
+    def quota_units(self, quota_cents: np.ndarray, num: Num) -> np.ndarray:
+        """Quotas (cents of the quotas table's ``quota``) in the measure's grid units."""
+        return num.arr(quota_cents) * num.const(self.unit) / num.const(100)
+
+    def value_text(self, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+        """Measure values as text: money, or a count of deals."""
+        from spmkit.grid import money_grid
+
+        if self.measure == "amount":
+            return money_grid(values, shape)
+        return np.array([f"{v / self.unit:g}" for v in np.ravel(values)],
+                        dtype=object).reshape(shape)
+
+    def rate_label(self, rate: Any) -> str:
+        """A rate as text: a percentage of credit, or money per deal counted."""
+        from spmkit.grid import rate_text
+
+        return rate_text(rate) if self.measure == "amount" else f"{Decimal(rate):,.2f} per deal"
+
+    def point_text(self, point: Decimal) -> str:
+        """A tier ``from`` or curve x as text: a percentage of quota, or a value."""
+        if self.basis == "attainment":
+            return f"{float(point) * 100:g}%"
+        return f"{point:,.2f}" if self.measure == "amount" else f"{point:g}"

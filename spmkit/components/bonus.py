@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from spmkit.components.base import Component, MeasureSpec, NonNegative
+from spmkit.components.base import Measured, NonNegative
 from spmkit.grid import (
     Earned,
     Grid,
@@ -24,9 +24,10 @@ from spmkit.grid import (
 from spmkit.money import round_cents
 
 
-class Bonus(Component):
+class Bonus(Measured):
     """Pays a share of target incentive (``weight``) by attainment along a curve (rule 6);
-    ``ytd`` pays the year-to-date target and trues up (rule 7)."""
+    ``ytd`` pays the year-to-date target and trues up (rule 7).  With ``basis: value`` the
+    curve's x-values are values of the measure, not fractions of quota."""
 
     type_name: ClassVar[str] = "bonus"
     uses_attainment: ClassVar[bool] = True
@@ -48,9 +49,6 @@ class Bonus(Component):
                 )
         return curve
 
-    def measures(self) -> dict[str, MeasureSpec]:
-        return {"value": MeasureSpec(value="amount", filter=self.filter_items())}
-
     def fraction(self, a: np.ndarray, num: Num) -> np.ndarray:
         """Rule 6: 0 below the first point, linear between points, flat or extended after."""
         pts = [(num.const(x), num.const(y)) for x, y in self.curve]
@@ -69,18 +67,20 @@ class Bonus(Component):
         return f
 
     def earn(self, grid: Grid, num: Num, scale: np.ndarray | None = None) -> Earned:
-        basis = self.attainment
-        raw_c = windows(grid.measure(self.id), basis)
-        raw_q = windows(grid.quota, basis)
-        if scale is None:
+        window = self.attainment
+        raw_c = windows(grid.measure(self.id), window)
+        raw_q = windows(grid.quota, window)
+        if scale is None and self.basis == "attainment":
             check_quota(self, grid, raw_c, raw_q)
         c = scaled(raw_c, num, scale)
-        attainment = num.div(c, num.arr(raw_q))
-        targets = windows(period_targets(self, grid, num), basis)
-        fraction = self.fraction(attainment, num)
+        attainment = num.div(c, self.quota_units(raw_q, num))
+        position = attainment if self.basis == "attainment" else c / num.const(self.unit)
+        targets = windows(period_targets(self, grid, num), window)
+        fraction = self.fraction(position, num)
         earnings = targets * fraction
-        to_date, payout = pay(self, grid, earnings, basis)
-        return Earned(attainment, to_date, payout,
+        to_date, payout = pay(self, grid, earnings, window)
+        shown = None if self.basis == "value" and not grid.quota.any() else attainment
+        return Earned(shown, to_date, payout,
                       {"credit": raw_c, "quota": raw_q, "target": targets, "fraction": fraction,
                        "earnings": earnings})
 
@@ -88,8 +88,14 @@ class Bonus(Component):
         r, k = grid.shape
         target = money_grid(round_cents(earned.detail["target"]), (r, k))
         frac = pct_text(earned.detail["fraction"], (r, k))
-        att = pct_text(earned.attainment, (r, k))
         window = "year-to-date" if self.attainment == "ytd" else "period"
+        if self.basis == "value":
+            value = self.value_text(earned.detail["credit"], (r, k))
+            noun = "credit" if self.measure == "amount" else "deals counted"
+            return (f"Bonus: {window} {noun} of " + value + " pays " + frac + " of the "
+                    + target + f" {window} target (target incentive x "
+                    f"{float(self.weight) * 100:g}% weight)")
+        att = pct_text(earned.attainment, (r, k))
         return ("Bonus: " + window + " attainment " + att + " pays " + frac + " of the "
                 + target + f" {window} target (target incentive x "
                 f"{float(self.weight) * 100:g}% weight, "

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from spmkit.components.base import Component, Frozen, MeasureSpec, NonNegative
+from spmkit.components.base import Frozen, Measured, NonNegative
 from spmkit.grid import (
     Earned,
     Grid,
@@ -17,7 +17,6 @@ from spmkit.grid import (
     money_grid,
     pay,
     pct_text,
-    rate_text,
     scaled,
     windows,
 )
@@ -44,7 +43,12 @@ class Band(Frozen):
 
 
 class Tiers(Frozen):
-    method: Literal["marginal", "retroactive"] = "marginal"
+    """Bands of a commission.  ``marginal``: each band's rate on the part of the measure
+    inside it; ``retroactive``: the rate of the band holding the attainment on all of it;
+    ``interpolated``: a rate linear in attainment between the bands' ``(from, rate)`` points,
+    flat after the last, on all of it."""
+
+    method: Literal["marginal", "retroactive", "interpolated"] = "marginal"
     bands: tuple[Band, ...] = Field(min_length=1)
 
     @field_validator("bands")
@@ -71,9 +75,10 @@ def _is_zero_band_data(band: dict[str, Any]) -> bool:
     return band.get("rate") is not None and Decimal(band["rate"]) == 0
 
 
-class Commission(Component):
-    """Pays a rate (or a multiple of BCR) on credited amount, in marginal or retroactive tiers
-    (rules 3-5, 7, 8 of the plan format)."""
+class Commission(Measured):
+    """Pays a rate (or a multiple of BCR) on the measure, in marginal, retroactive or
+    interpolated tiers (rules 3-5, 7, 8 of the plan format); band points are fractions of
+    quota, or values of the measure with ``basis: value``."""
 
     type_name: ClassVar[str] = "commission"
     uses_attainment: ClassVar[bool] = True
@@ -83,71 +88,91 @@ class Commission(Component):
     attainment: Literal["ytd", "period"] = "ytd"
     tiers: Tiers
 
-    def measures(self) -> dict[str, MeasureSpec]:
-        return {"value": MeasureSpec(value="amount", filter=self.filter_items())}
-
     # ------------------------------------------------------------------ earning
 
     @property
     def needs_quota(self) -> bool:
-        return len(self.tiers.bands) > 1 or self.tiers.uses_bcr
+        """Whether attainment needs a quota: bands on attainment beyond one, or BCR rates."""
+        if self.tiers.uses_bcr:
+            return True
+        return self.basis == "attainment" and len(self.tiers.bands) > 1
 
     def band_rates(self, grid: Grid, num: Num) -> list[np.ndarray]:
         """Per band, each payee's rate (R,): the band's rate or its multiple of BCR (rule 4)."""
         bcr = None
         if self.tiers.uses_bcr:
-            annual_quota = grid.quota.sum(axis=1)
-            bcr = num.div(grid.year_target(num) * num.const(self.weight), num.arr(annual_quota))
+            # TI / quota: a rate per currency unit of quota, or per deal with ``count``
+            annual = num.arr(grid.quota.sum(axis=1))
+            bcr = num.div(grid.year_target(num) * num.const(self.weight), annual)
         return [num.full(len(grid.rep_ids), band.rate) if band.rate is not None
                 else bcr * num.const(band.bcr_multiple) for band in self.tiers.bands]
 
     def earn(self, grid: Grid, num: Num, scale: np.ndarray | None = None) -> Earned:
-        basis = self.attainment
-        raw_c = windows(grid.measure(self.id), basis)
-        raw_q = windows(grid.quota, basis)
+        window = self.attainment
+        raw_c = windows(grid.measure(self.id), window)
+        raw_q = windows(grid.quota, window)
         if self.needs_quota and scale is None:
             check_quota(self, grid, raw_c, raw_q)
         c = scaled(raw_c, num, scale)
-        q = num.arr(raw_q)
+        q = self.quota_units(raw_q, num)
         attainment = num.div(c, q)
+        # where the band points sit, in grid units: fractions of quota, or plan units
+        scale_points = q if self.basis == "attainment" else num.arr(
+            np.full(raw_q.shape, self.unit, dtype=np.int64))
+        position = num.div(c, scale_points)
         rates = self.band_rates(grid, num)
         bands = self.tiers.bands
-        starts = [q * num.const(b.start) for b in bands]
-        portions = []
+        starts = [scale_points * num.const(b.start) for b in bands]
+        portions, band_index = [], None
         if self.tiers.method == "marginal":
             earnings = num.zeros(c.shape)
             for i in range(len(bands)):  # bands, not reps
-                lo = starts[i]
-                part = (np.minimum(c, starts[i + 1]) if i + 1 < len(bands) else c) - lo
+                part = (np.minimum(c, starts[i + 1]) if i + 1 < len(bands) else c) - starts[i]
                 if i > 0:
                     part = np.maximum(part, num.const(0))
-                elif not self.needs_quota:
-                    part = c
                 portions.append(part)
                 earnings = earnings + part * rates[i][:, None]
-            band_index = None
-        else:
+        elif self.tiers.method == "retroactive":
             band_index = np.zeros(c.shape, dtype=np.int64)
             for i in range(1, len(bands)):
-                band_index += (attainment >= num.const(bands[i].start)) & (q != 0)
-            rate_grid = np.stack([np.broadcast_to(r[:, None], c.shape[-2:]) for r in rates],
-                                 axis=-1)
-            rate_grid = np.broadcast_to(rate_grid, c.shape + (len(bands),))
-            chosen = np.take_along_axis(rate_grid, band_index[..., None], axis=-1)[..., 0]
+                band_index += (position >= num.const(bands[i].start)) & (scale_points != 0)
+            chosen = self._pick(rates, band_index, c.shape)
             earnings = chosen * c
-        to_date, payout = pay(self, grid, earnings, basis)
-        return Earned(attainment, to_date, payout,
+        else:  # interpolated: a rate linear between the bands' points, flat after the last
+            band_index = np.zeros(c.shape, dtype=np.int64)
+            rate = self._pick(rates, band_index, c.shape)
+            for i in range(1, len(bands)):  # bands, not reps
+                x0, x1 = num.const(bands[i - 1].start), num.const(bands[i].start)
+                r0, r1 = rates[i - 1][:, None], rates[i][:, None]
+                inside = (position >= x0) & (position < x1)
+                rate = np.where(inside, r0 + (position - x0) * (r1 - r0) / (x1 - x0), rate)
+                rate = np.where(position >= x1, r1, rate)
+                band_index += (position >= x1) & (scale_points != 0)
+            earnings = rate * c
+            rates = [rate]
+        earnings = earnings * num.const(100) / num.const(self.unit)  # grid units -> cents
+        to_date, payout = pay(self, grid, earnings, window)
+        shown = None if self.basis == "value" and not grid.quota.any() else attainment
+        return Earned(shown, to_date, payout,
                       {"credit": raw_c, "quota": raw_q, "portions": portions, "rates": rates,
-                       "band_index": band_index, "earnings": earnings})
+                       "band_index": band_index, "earnings": earnings, "position": position})
+
+    @staticmethod
+    def _pick(rates: list[np.ndarray], band_index: np.ndarray,
+              shape: tuple[int, ...]) -> np.ndarray:
+        """Each cell's rate from its band (rates per band are per payee)."""
+        rate_grid = np.stack([np.broadcast_to(r[:, None], shape[-2:]) for r in rates], axis=-1)
+        rate_grid = np.broadcast_to(rate_grid, shape + (len(rates),))
+        return np.take_along_axis(rate_grid, band_index[..., None], axis=-1)[..., 0]
 
     # ------------------------------------------------------------------ explaining
 
     def _band_labels(self) -> list[str]:
         bands, labels = self.tiers.bands, []
         for i, b in enumerate(bands):
-            lo = f"{float(b.start) * 100:g}%"
+            lo = self.point_text(b.start)
             if i + 1 < len(bands):
-                hi = f"{float(bands[i + 1].start) * 100:g}%"
+                hi = self.point_text(bands[i + 1].start)
                 labels.append(f"up to {hi}" if i == 0 else f"between {lo} and {hi}")
             else:
                 labels.append(f"above {lo}" if i else "at any attainment")
@@ -155,34 +180,50 @@ class Commission(Component):
 
     def explain(self, grid: Grid, earned: Earned) -> np.ndarray:
         r, k = grid.shape
-        quota = money_grid(earned.detail["quota"], (r, k))
-        credit = money_grid(earned.detail["credit"], (r, k))
+        d = earned.detail
+        credit = self.value_text(d["credit"], (r, k))
+        if self.measure == "amount":
+            quota = money_grid(d["quota"], (r, k))
+        else:
+            quota = np.array([f"{q / 100:g}" for q in d["quota"].ravel()],
+                             dtype=object).reshape(r, k)
         window = "year-to-date" if self.attainment == "ytd" else "period"
-        att = pct_text(earned.attainment, (r, k))
-        bands = self.tiers.bands
+        noun = "credit" if self.measure == "amount" else "deals counted"
+        if earned.attainment is None:
+            of_quota = np.full((r, k), "", dtype=object)
+        else:
+            of_quota = " (" + pct_text(earned.attainment, (r, k)) + " of the " + quota + " quota)"
+        head = f"Commission on {window} {noun} of " + credit + of_quota
+        if self.tiers.method == "interpolated":
+            rate = np.array([self.rate_label(x) for x in np.ravel(d["rates"][0])],
+                            dtype=object).reshape(r, k)
+            return head + ": the interpolated rate of " + rate + " on all of it"
         labels = self._band_labels()
-        rate_grid = [np.array([rate_text(x) for x in rr], dtype=object)[:, None].repeat(k, axis=1)
-                     for rr in earned.detail["rates"]]  # per band: (R, K)
+        rate_grid = [np.array([self.rate_label(x) for x in rr], dtype=object)[:, None]
+                     .repeat(k, axis=1)
+                     for rr in d["rates"]]  # per band: (R, K)
         if self.tiers.method == "marginal":
             text = np.full((r, k), "", dtype=object)
-            for i, part in enumerate(earned.detail["portions"]):
+            for i, part in enumerate(d["portions"]):
                 amounts = round_cents(part)
-                frag = rate_grid[i] + " on " + money_grid(amounts, (r, k)) + " " + labels[i]
+                frag = rate_grid[i] + " on " + self.value_text(amounts, (r, k)) + " " + labels[i]
                 sep = np.where(text == "", "", "; ")
                 text = np.where(amounts != 0, text + sep + frag, text)
-            text = np.where(text == "", "no credit", text)
-            head = f"Commission on {window} credit of "
-            return head + credit + " (" + att + " of the " + quota + " quota): " + text
-        idx = earned.detail["band_index"]
-        if len(bands) > 1:
+            return head + ": " + np.where(text == "", "no credit", text)
+        idx = d["band_index"]
+        if len(labels) > 1:
             chosen = np.choose(idx, rate_grid)
             band_label = np.choose(idx, np.array(labels, dtype=object)[:, None, None]
                                    .repeat(r, 1).repeat(k, 2))
         else:
             chosen, band_label = rate_grid[0], labels[0]
+        if earned.attainment is None:
+            paren = " (" + band_label + ")"
+        else:
+            paren = (" (" + pct_text(earned.attainment, (r, k)) + " of the " + quota
+                     + " quota, " + band_label + ")")
         return ("Commission at the retroactive rate of " + chosen + " on all " + window
-                + " credit of " + credit + " (" + att + " of the " + quota + " quota, "
-                + band_label + ")")
+                + f" {noun} of " + credit + paren)
 
     # ------------------------------------------------------------------ explorer
 
