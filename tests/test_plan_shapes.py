@@ -52,7 +52,8 @@ def test_mrexcel_count_measure_with_marginal_tiers_on_values() -> None:
     # February: 350 to date -> 330 x 25 + 20 x 50 = 9,250 to date; 8,000 paid in February
     assert paid(r, "R", "commission")[:3] == [125_000, 800_000, 0]
     text = column(r, "R", "commission", "explain")[0]
-    assert text.startswith("Commission on year-to-date deals counted of 50: 25.00 per deal on 50 up to 330")
+    assert text.startswith("Commission on year-to-date deals counted of 50: "
+                           "25.00 per deal on 50 up to 330")
 
 
 def test_count_measure_counts_credited_shares_and_clawbacks() -> None:
