@@ -213,3 +213,23 @@ def money_grid(cents: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     """Cents as ``1,234.56`` text, shaped as ``shape`` (object array)."""
     return np.array(format_money(np.asarray(cents).ravel()).tolist(),
                     dtype=object).reshape(shape)
+
+
+# ----------------------------------------------------------------------------- links
+
+
+def measure_of(grid: Grid, num: Num, scale: np.ndarray | None, component_id: str,
+               window: str) -> np.ndarray:
+    """Another component's value measure for a window, in plan units (currency or deals)."""
+    comp = grid.plan.component(component_id)
+    values = scaled(windows(grid.measure(component_id), window), num, scale)
+    return values / num.const(comp.unit)
+
+
+def attainment_of(grid: Grid, num: Num, scale: np.ndarray | None, component_id: str,
+                  window: str) -> np.ndarray:
+    """Another component's attainment for a window (``period`` or ``ytd``): its measure over
+    its quota for the same window (0 without a quota), as gates and modifiers read it."""
+    comp = grid.plan.component(component_id)
+    values = scaled(windows(grid.measure(component_id), window), num, scale)
+    return num.div(values, comp.quota_units(windows(grid.quota, window), num))

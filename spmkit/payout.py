@@ -27,7 +27,7 @@ from spmkit.components import Component, MeasureSpec
 from spmkit.crediting import credit_lines
 from spmkit.errors import InputError, Problem, SpmkitError
 from spmkit.grid import EXACT, FAST, Earned, Grid, Num, cap_cents, money_grid
-from spmkit.money import CONTEXT, format_cents, format_money, money_text
+from spmkit.money import CONTEXT, format_cents, format_money, money_text, round_cents
 from spmkit.outputs import atomic_dir
 from spmkit.periods import Periods, plan_periods
 from spmkit.plan import Plan
@@ -35,6 +35,64 @@ from spmkit.tables import Inputs
 
 __all__ = ["EXACT", "FAST", "Earned", "Grid", "Prepared", "Result", "apply_draws", "calculate",
            "earn", "measure", "output_frames", "prepare", "write_outputs"]
+
+# ----------------------------------------------------------------------------- holdbacks
+
+
+@dataclass(frozen=True)
+class Held:
+    """One component's holdback on the grid: ``held`` (cents kept back from each period's
+    payout), ``released`` (cents paid out per period), ``still_held`` (per payee, released
+    after the plan year), and the (R, K) sentences for both rows."""
+
+    held: np.ndarray
+    released: np.ndarray
+    still_held: np.ndarray
+    note: np.ndarray
+    released_note: np.ndarray
+
+
+def holdbacks(grid: Grid, earned: dict[str, Earned]) -> dict[str, Held]:
+    """Of each positive period payout, the component's ``holdback.share`` is held (rounded
+    once, half away from zero) and released in the period holding the date ``months`` after
+    the end of the period it was held in, or in the last period (``release: year_end``).
+    A negative payout is not held."""
+    out = {}
+    periods = grid.periods
+    r, k = grid.shape
+    for comp in grid.plan.components:  # components, not reps
+        hb = comp.holdback
+        if hb is None:
+            continue
+        payout = earned[comp.id].payout
+        with decimal.localcontext(CONTEXT):
+            held = round_cents(EXACT.arr(np.maximum(payout, 0)) * hb.share)
+        if hb.release == "year_end":
+            when = np.full(k, k - 1)
+            dates = [periods.ends[-1]] * k
+        else:
+            dates = [(pd.Timestamp(end) + pd.DateOffset(months=hb.months)).date()
+                     for end in periods.ends]
+            when = periods.index_of(pd.Series(pd.to_datetime(dates)))
+        released = np.zeros_like(held)
+        note = np.full((r, k), "", dtype=object)
+        released_note = np.full((r, k), "", dtype=object)
+        share = f"{float(hb.share) * 100:g}%"
+        for j in range(k):  # periods, not reps
+            until = f"{dates[j]:%Y-%m}" + ("" if when[j] >= 0 else " (after the plan year)")
+            note[:, j] = (f"{share} held back until {until} ("
+                          + money_grid(held[:, j], (r,)) + ")")
+            if when[j] >= 0:
+                released[:, when[j]] += held[:, j]
+                text = (f"released {comp.id} held in {periods.labels[j]}: "
+                        + money_grid(held[:, j], (r,)))
+                col = released_note[:, when[j]]
+                released_note[:, when[j]] = np.where(
+                    held[:, j] == 0, col, np.where(col == "", text, col + "; " + text))
+        still = held[:, when < 0].sum(axis=1)
+        out[comp.id] = Held(held, released, still, note, released_note)
+    return out
+
 
 # ----------------------------------------------------------------------------- draws
 
@@ -372,13 +430,19 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
     r, k = grid.shape
     periods = grid.periods
     frames = []
+    holds = holdbacks(grid, earned)
     for comp in plan.components:
         e = earned[comp.id]
-        explain = comp.explain(grid, e) + _cap_note(comp, grid, e)
+        explain = comp.explain(grid, e) + comp.link_notes(grid) + _cap_note(comp, grid, e)
         paid_before = e.to_date - e.payout
         explain = (explain + "; earned to date " + money_grid(e.to_date, (r, k))
                    + ", paid before " + money_grid(paid_before, (r, k))
                    + ", paid this period " + money_grid(e.payout, (r, k)) + ".")
+        payout = e.payout
+        if comp.id in holds:
+            hold = holds[comp.id]
+            payout = payout - hold.held
+            explain = np.where(hold.held != 0, explain + " " + hold.note, explain)
         att = (np.array([float(v) for v in e.attainment.ravel()]) if e.attainment is not None
                else np.full(r * k, np.nan))
         frames.append(pd.DataFrame({
@@ -387,7 +451,26 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
             "component": comp.id,
             "attainment": np.round(att, 6),
             "earnings_to_date_cents": e.to_date.ravel(),
-            "amount_cents": e.payout.ravel(),
+            "amount_cents": payout.ravel(),
+            "explain": explain.ravel().astype(str),
+        }))
+    if holds:
+        released = sum(h.released for h in holds.values())
+        explain = np.full((r, k), "", dtype=object)
+        for h in holds.values():
+            explain = np.where(h.released_note != "", np.where(
+                explain == "", h.released_note, explain + "; " + h.released_note), explain)
+        still = sum(h.still_held for h in holds.values())
+        explain = np.where(explain == "", "Nothing released this period", explain)
+        explain = explain + np.where(still[:, None] > 0, "; still held after the plan year: "
+                                     + money_grid(np.repeat(still, k), (r, k)), "") + "."
+        frames.append(pd.DataFrame({
+            "rep_id": np.repeat(grid.rep_ids, k),
+            "period_index": np.tile(np.arange(k), r),
+            "component": "holdback",
+            "attainment": np.nan,
+            "earnings_to_date_cents": np.cumsum(released, axis=1).ravel(),
+            "amount_cents": released.ravel(),
             "explain": explain.ravel().astype(str),
         }))
     if (grid.draw > 0).any():
@@ -412,7 +495,8 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
             "amount_cents": adjust.ravel(),
             "explain": explain.ravel().astype(str),
         })[has])
-    order = {c.id: i for i, c in enumerate(plan.components)} | {"draw": len(plan.components)}
+    order = {c.id: i for i, c in enumerate(plan.components)} | {
+        "holdback": len(plan.components), "draw": len(plan.components) + 1}
     payouts = pd.concat(frames, ignore_index=True)
     payouts["_c"] = payouts["component"].map(order)
     payouts = payouts.sort_values(["rep_id", "period_index", "_c"], kind="stable")
@@ -448,7 +532,8 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
         for c in cols:
             reps[c] = pd.NA
         reps["target_incentive_cents"] = 0
-    summary = {**summary, "total_payout_cents": int(payouts["amount_cents"].sum())}
+    summary = {**summary, "total_payout_cents": int(payouts["amount_cents"].sum()),
+               "still_held_cents": int(sum(int(h.still_held.sum()) for h in holds.values()))}
     return Result(plan=plan, periods=periods, payouts=payouts, credits=credits,
                   attainment=attainment, reps=reps, summary=summary)
 

@@ -129,3 +129,196 @@ def test_unknown_measure_and_basis_are_plan_errors() -> None:
         make_plan(commission({"from": 0, "rate": 0.1}, measure="weight"))
     with pytest.raises(PlanError, match="basis"):
         make_plan(commission({"from": 0, "rate": 0.1}, basis="feel"))
+
+
+# ----------------------------------------------------------------------------- gates, modifiers
+
+
+def _sec_plan():
+    """SEC EDGAR CIK 66756 exhibit 10(h)7, restated: net income 50%, cash flow 25%,
+    strategic 25% of the target award; each pays 25/50/100, 12.5/25/50 and 0/25/50 % of the
+    award at threshold/target/superior (80/100/120% here), i.e. 0.5x/1x/2x its weighted
+    target (0x for strategic at threshold); strategic pays only if net income reaches its
+    threshold."""
+    curve = [[0.8, 0.5], [1.0, 1.0], [1.2, 2.0]]
+    return make_plan(
+        {"id": "net_income", "type": "bonus", "weight": 0.5, "filter": {"product": ["NI"]},
+         "curve": curve},
+        {"id": "cash_flow", "type": "bonus", "weight": 0.25, "filter": {"product": ["CF"]},
+         "curve": curve},
+        {"id": "strategic", "type": "bonus", "weight": 0.25, "filter": {"product": ["ST"]},
+         "curve": [[0.8, 0.0], [1.0, 1.0], [1.2, 2.0]],
+         "gate": {"requires": [{"component": "net_income", "min_attainment": 0.8}]}},
+        period="year")
+
+
+@pytest.mark.parametrize(("ni", "level", "expected"), [
+    (80, 80, 3_750), (100, 100, 10_000), (120, 120, 20_000),   # threshold met: 37.5/100/200%
+    (70, 80, 1_250), (70, 100, 2_500), (70, 120, 5_000),       # not met: 12.5/25/50%
+])
+def test_sec_gate_zeroes_one_measure_and_not_another(ni, level, expected) -> None:
+    """Totals as a share of a 10,000.00 award: 0 / 37.5 / 100 / 200% with the net income
+    threshold met; 0 / 12.5 / 25 / 50% without (the exhibit's table)."""
+    deals = [deal("NI", "R", "2026-06-30", ni, product="NI"),
+             deal("CF", "R", "2026-06-30", level, product="CF"),
+             deal("ST", "R", "2026-06-30", level, product="ST")]
+    r = run(_sec_plan(), deals, annual_quotas({"R": 100}),
+            roster=[{"rep_id": "R", "target_incentive": 10_000}])
+    assert r.total_payout_cents == expected * 100
+    if ni < 80:
+        assert paid(r, "R", "strategic") == [0]
+        assert "gate unmet: net_income at 70.0% of quota, needs 80%" in column(
+            r, "R", "strategic", "explain")[0]
+
+
+def _gated(locks, min_attainment=0.95, attainment="ytd"):
+    return make_plan(
+        commission({"from": 0, "rate": 0.05}, {"from": 1, "rate": 0.10}, attainment=attainment,
+                   filter={"product": ["A"]},
+                   gate={"requires": [{"component": "product_c",
+                                       "min_attainment": min_attainment}], "locks": locks}),
+        {"id": "product_c", "type": "measure", "filter": {"product": ["C"]},
+         "attainment": attainment},
+        period="year")
+
+
+@pytest.mark.parametrize(("c_amount", "expected"), [
+    (95_000, 1_000_000),    # exactly at 95%: met -> 5% x 100k + 10% x 50k = 10,000
+    ("94999.99", 750_000),  # a cent short: unmet -> from 100% at the rate below: 5% x 150k
+])
+def test_gate_locks_above_met_exactly_at_its_threshold(c_amount, expected) -> None:
+    r = run(_gated({"above": 1.0}), [deal("D1", "R", "2026-03-01", 150_000, product="A"),
+                                     deal("D2", "R", "2026-03-01", c_amount, product="C")],
+            annual_quotas({"R": 100_000}))
+    assert paid(r, "R", "commission") == [expected]
+    text = column(r, "R", "commission", "explain")[0]
+    assert ("gate unmet" in text) == (expected == 750_000)
+
+
+def test_gate_locks_all_releases_through_the_ytd_true_up() -> None:
+    """Quarterly, year to date: product C at 50% of the Q1 quota (unmet) holds Q1's 5% on
+    20,000 (1,000.00); in Q2 C is at 100% year to date, so the true-up pays Q1's and Q2's
+    commission together: 5% x 40,000 = 2,000.00."""
+    plan = make_plan(
+        commission({"from": 0, "rate": 0.05}, filter={"product": ["A"]},
+                   gate={"requires": [{"component": "product_c", "min_attainment": 0.95}]}),
+        {"id": "product_c", "type": "measure", "filter": {"product": ["C"]},
+         "attainment": "ytd"})
+    deals = [deal("A1", "R", "2026-02-01", 20_000, product="A"),
+             deal("A2", "R", "2026-05-01", 20_000, product="A"),
+             deal("C1", "R", "2026-02-01", 5_000, product="C"),
+             deal("C2", "R", "2026-05-01", 15_000, product="C"),
+             deal("C3", "R", "2026-08-01", 10_000, product="C"),
+             deal("C4", "R", "2026-11-01", 10_000, product="C")]
+    r = run(plan, deals, annual_quotas({"R": 40_000}))
+    assert paid(r, "R", "commission") == [0, 200_000, 0, 0]
+
+
+@pytest.mark.parametrize(("method", "c_amount", "factor"), [
+    ("step", 50_000, "0.5"), ("step", 99_999, "0.5"), ("step", 100_000, "1"),
+    ("step", 10_000, "0.5"),  # below the first row: its factor
+    ("linear", 75_000, "0.75"), ("linear", 200_000, "1.2"),
+])
+def test_modifier_of_another_components_attainment(method, c_amount, factor) -> None:
+    """Commission 10% of 100,000 = 10,000.00, times the factor at product C's attainment
+    on a table [[0.5, 0.5], [1.0, 1.0], [1.5, 1.2]]."""
+    from decimal import Decimal
+
+    plan = make_plan(
+        commission({"from": 0, "rate": 0.1}, filter={"product": ["A"]},
+                   modifier={"of": "product_c", "table": [[0.5, 0.5], [1.0, 1.0], [1.5, 1.2]],
+                             "method": method}),
+        {"id": "product_c", "type": "measure", "filter": {"product": ["C"]}}, period="year")
+    r = run(plan, [deal("A1", "R", "2026-02-01", 100_000, product="A"),
+                   deal("C1", "R", "2026-02-01", c_amount, product="C")],
+            annual_quotas({"R": 100_000}))
+    assert paid(r, "R", "commission") == [int(Decimal(1_000_000) * Decimal(factor))]
+    assert f"modifier x{float(factor):g}" in column(r, "R", "commission", "explain")[0]
+
+
+def test_modifier_of_a_ratio_of_measures() -> None:
+    """``of: {ratio: [margin, revenue]}``: margin 30,000 of revenue 100,000 is 0.3; the step
+    table [[0, 0.8], [0.25, 1.0], [0.4, 1.25]] gives 1.0; at 45,000 of margin, 1.25."""
+    def plan():
+        return make_plan(
+            commission({"from": 0, "rate": 0.1}, filter={"product": ["REV"]},
+                       modifier={"of": {"ratio": ["margin", "revenue"]},
+                                 "table": [[0, 0.8], [0.25, 1.0], [0.4, 1.25]]}),
+            {"id": "revenue", "type": "measure", "filter": {"product": ["REV"]},
+             "basis": "value"},
+            {"id": "margin", "type": "measure", "filter": {"product": ["MARGIN"]},
+             "basis": "value"}, period="year")
+    for margin, expected in ((30_000, 1_000_000), (45_000, 1_250_000)):
+        r = run(plan(), [deal("R1", "R", "2026-02-01", 100_000, product="REV"),
+                         deal("M1", "R", "2026-02-01", margin, product="MARGIN")])
+        assert paid(r, "R", "commission") == [expected]
+
+
+@pytest.mark.parametrize(("key", "message"), [
+    ({"gate": {"requires": [{"component": "nope", "min_attainment": 1}]}}, "names 'nope'"),
+    ({"gate": {"requires": [{"component": "commission", "min_attainment": 1}]}},
+     "names itself"),
+    ({"modifier": {"of": "spif", "table": [[0, 1]]}}, "a spif with no attainment"),
+])
+def test_gate_and_modifier_errors(key, message) -> None:
+    spif = {"id": "spif", "type": "spif", "window": ["2026-01-01", "2026-12-31"],
+            "per_deal": 10}
+    with pytest.raises(PlanError, match=message):
+        make_plan(commission({"from": 0, "rate": 0.1}, **key), spif)
+
+
+def test_gate_cycle_is_an_error() -> None:
+    def gated(cid, other):
+        return {"id": cid, "type": "bonus", "curve": [[0, 0], [1, 1]],
+                "gate": {"requires": [{"component": other, "min_attainment": 0.5}]}}
+    with pytest.raises(PlanError, match="cycle: a -> b -> a"):
+        make_plan(gated("a", "b"), gated("b", "a"))
+
+
+def test_a_spif_cannot_take_a_gate() -> None:
+    spif = {"id": "spif", "type": "spif", "window": ["2026-01-01", "2026-12-31"],
+            "per_deal": 10, "gate": {"requires": [{"component": "c", "min_attainment": 1}]}}
+    with pytest.raises(PlanError, match="a spif cannot take a gate"):
+        make_plan(commission({"from": 0, "rate": 0.1}, cid="c"), spif)
+
+
+# ----------------------------------------------------------------------------- holdback
+
+
+def test_digital_altitude_rolling_reserve() -> None:
+    """Digital Altitude help, "10% rolling reserve": 10% of commissions held 6 months;
+    10,000 earned in January -> 9,000 paid on schedule, 1,000 released in July."""
+    plan = make_plan(commission({"from": 0, "rate": 1}, holdback={"share": 0.1, "months": 6}),
+                     period="month")
+    r = run(plan, [deal("D1", "R", "2026-01-20", 10_000)])
+    assert paid(r, "R", "commission")[:2] == [900_000, 0]
+    release = paid(r, "R", "holdback")
+    assert release[6] == 100_000 and sum(release) == 100_000
+    assert "10% held back until 2026-07 (1,000.00)" in column(r, "R", "commission", "explain")[0]
+    assert "released commission held in 2026-01: 1,000.00" in column(
+        r, "R", "holdback", "explain")[6]
+    assert r.total_payout_cents == 1_000_000
+
+
+def test_holdback_released_after_the_plan_year_is_still_held() -> None:
+    """Quarterly, 20% held 3 months: Q1's hold (200.00 of 1,000.00) pays in Q2; Q4's
+    (100.00 of 500.00) would pay in 2027-03, after the plan year: reported as still held.
+    A negative payout (Q3's clawback) is not held."""
+    plan = make_plan(commission({"from": 0, "rate": 0.1}, attainment="period",
+                                holdback={"share": 0.2, "months": 3}))
+    r = run(plan, [deal("D1", "R", "2026-02-01", 10_000),
+                   deal("D2", "R", "2026-03-01", 3_000, cancel_date="2026-08-01"),
+                   deal("D3", "R", "2026-11-01", 5_000)])
+    assert paid(r, "R", "commission") == [104_000, 0, -30_000, 40_000]
+    assert paid(r, "R", "holdback") == [0, 26_000, 0, 0]
+    assert r.summary["still_held_cents"] == 10_000
+    assert "still held after the plan year: 100.00" in column(r, "R", "holdback", "explain")[3]
+    assert r.total_payout_cents == 130_000 + 0 - 30_000 + 50_000 - 10_000
+
+
+def test_holdback_year_end() -> None:
+    plan = make_plan(commission({"from": 0, "rate": 0.1}, attainment="period",
+                                holdback={"share": 0.5, "release": "year_end"}))
+    r = run(plan, [deal("D1", "R", "2026-02-01", 1_000), deal("D2", "R", "2026-05-01", 1_000)])
+    assert paid(r, "R", "commission") == [5_000, 5_000, 0, 0]
+    assert paid(r, "R", "holdback") == [0, 0, 0, 10_000]

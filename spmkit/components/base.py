@@ -119,6 +119,65 @@ class MeasureSpec:
         return {"amount": 100, "share": 1_000_000_000, "lines": 1}[self.value]
 
 
+class Requirement(Frozen):
+    component: str = Field(min_length=1)
+    min_attainment: NonNegative
+
+
+class Gate(Frozen):
+    """``gate: {requires: [...], locks: all | {above: X}}``: while any requirement is unmet
+    (the other component's attainment for the same window below ``min_attainment``), the
+    component earns nothing (``all``), or earns above ``X`` only at the rate just below it."""
+
+    requires: tuple[Requirement, ...] = Field(min_length=1)
+    locks: Literal["all"] | dict[Literal["above"], NonNegative] = "all"
+
+    @property
+    def above(self) -> Decimal | None:
+        return None if self.locks == "all" else self.locks["above"]
+
+
+class Ratio(Frozen):
+    ratio: tuple[str, str]
+
+
+class Modifier(Frozen):
+    """``modifier: {of: ID | {ratio: [A, B]}, table: [[x, f], ...], method: step | linear}``:
+    earnings for the window times the factor at the other component's attainment (or at
+    measure A / measure B)."""
+
+    of: str | Ratio
+    table: tuple[tuple[NonNegative, NonNegative], ...] = Field(min_length=1)
+    method: Literal["step", "linear"] = "step"
+
+    @field_validator("table")
+    @classmethod
+    def _ordered(cls, table: tuple) -> tuple:
+        for i in range(1, len(table)):
+            if table[i][0] <= table[i - 1][0]:
+                raise ValueError(f"modifier table out of order: row {i + 1} has x {table[i][0]},"
+                                 f" not above the row before it ({table[i - 1][0]})")
+        return table
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        return self.of.ratio if isinstance(self.of, Ratio) else (self.of,)
+
+
+class Holdback(Frozen):
+    """``holdback: {share: S, months: M}`` or ``{share: S, release: year_end}``."""
+
+    share: Annotated[Decimal, Field(gt=0, le=1)]
+    months: Annotated[int, Field(ge=0, le=120)] | None = None
+    release: Literal["year_end"] | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> Holdback:
+        if (self.months is None) == (self.release is None):
+            raise ValueError("a holdback needs exactly one of 'months' or 'release: year_end'")
+        return self
+
+
 class Component(Frozen):
     """Base of every component type.  See the module docstring for the protocol."""
 
@@ -129,12 +188,19 @@ class Component(Frozen):
     editable: ClassVar[tuple[str, ...]] = ()
     #: Cap forms the component accepts.
     cap_kinds: ClassVar[tuple[str, ...]] = ("amount", "ti_multiple")
+    #: Whether it has an attainment that gates and modifiers of other components can read.
+    attains: ClassVar[bool] = False
+    #: Whether its earner applies ``gate`` and ``modifier`` (through :meth:`linked`).
+    linkable: ClassVar[bool] = False
 
     id: str = Field(min_length=1)
     type: str
     filter: dict[str, tuple[str, ...]] | None = None
     cap: Cap | None = None
     weight: NonNegative = Decimal(1)
+    gate: Gate | None = None
+    modifier: Modifier | None = None
+    holdback: Holdback | None = None
 
     @classmethod
     def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
@@ -177,6 +243,81 @@ class Component(Frozen):
 
     # ------------------------------------------------------------------ the protocol
 
+    def references(self) -> tuple[str, ...]:
+        """Ids of the other components its gate and modifier read."""
+        refs = tuple(r.component for r in self.gate.requires) if self.gate else ()
+        return refs + (self.modifier.references if self.modifier else ())
+
+    def linked(self, grid: Grid, num: Num, scale: np.ndarray | None, earnings: np.ndarray,
+               window: str, *, held: np.ndarray | None = None) -> np.ndarray:
+        """Earnings for the window after the gate and the modifier.
+
+        ``held`` is what the component would earn while a ``locks: {above: X}`` gate is
+        unmet (the earner computes it; ``None`` for ``locks: all``)."""
+        from spmkit.grid import attainment_of, measure_of
+
+        if self.gate is not None:
+            met = None
+            for req in self.gate.requires:
+                ok = attainment_of(grid, num, scale, req.component, window) >= num.const(
+                    req.min_attainment)
+                met = ok if met is None else met & ok
+            earnings = np.where(met, earnings, num.const(0) if held is None else held)
+        if self.modifier is not None:
+            m = self.modifier
+            if isinstance(m.of, Ratio):
+                x = num.div(measure_of(grid, num, scale, m.of.ratio[0], window),
+                            measure_of(grid, num, scale, m.of.ratio[1], window))
+            else:
+                x = attainment_of(grid, num, scale, m.of, window)
+            earnings = earnings * self.modifier_factor(x, num)
+        return earnings
+
+    def link_notes(self, grid: Grid) -> np.ndarray:
+        """(R, K) text on the gate and modifier, for the payout's ``explain``."""
+        from spmkit.grid import EXACT, attainment_of, measure_of, pct_text
+
+        shape = grid.shape
+        notes = np.full(shape, "", dtype=object)
+        window = getattr(self, "attainment", "period")
+        if self.gate is not None:
+            unmet = np.full(shape, "", dtype=object)
+            for req in self.gate.requires:
+                att = attainment_of(grid, EXACT, None, req.component, window)
+                short = att < req.min_attainment
+                text = (f"{req.component} at " + pct_text(att, shape)
+                        + f" of quota, needs {float(req.min_attainment) * 100:g}%")
+                unmet = np.where(short, np.where(unmet == "", text, unmet + ", " + text), unmet)
+            locked = ("nothing earned while it is unmet" if self.gate.above is None else
+                      f"from {float(self.gate.above) * 100:g}% paid at the rate below it")
+            notes = np.where(unmet != "", "; gate unmet: " + unmet + "; " + locked, notes)
+        if self.modifier is not None:
+            m = self.modifier
+            if isinstance(m.of, Ratio):
+                x = EXACT.div(measure_of(grid, EXACT, None, m.of.ratio[0], window),
+                              measure_of(grid, EXACT, None, m.of.ratio[1], window))
+                what = f"{m.of.ratio[0]} / {m.of.ratio[1]} at "
+            else:
+                x = attainment_of(grid, EXACT, None, m.of, window)
+                what = f"{m.of} attainment at "
+            factor = np.array([f"{float(f):g}" for f in np.ravel(self.modifier_factor(x, EXACT))],
+                              dtype=object).reshape(shape)
+            notes = notes + "; modifier x" + factor + " (" + what + pct_text(x, shape) + ")"
+        return notes
+
+    def modifier_factor(self, x: np.ndarray, num: Num) -> np.ndarray:
+        """The modifier table's factor at ``x``: ``step`` (the row with the largest x not
+        above it; f0 below x0) or ``linear`` (between rows; flat outside)."""
+        rows = [(num.const(a), num.const(f)) for a, f in self.modifier.table]
+        factor = np.full(np.shape(x), rows[0][1], dtype=object if num.exact else np.float64)
+        for i, (a, f) in enumerate(rows):  # table rows, not reps
+            if self.modifier.method == "linear" and i + 1 < len(rows):
+                a2, f2 = rows[i + 1]
+                factor = np.where((x >= a) & (x < a2), f + (x - a) * (f2 - f) / (a2 - a), factor)
+            else:
+                factor = np.where(x >= a, f, factor)
+        return factor
+
     def filter_items(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """The filter as the hashable pairs a :class:`MeasureSpec` holds."""
         return tuple(sorted((self.filter or {}).items()))
@@ -206,6 +347,8 @@ class Component(Frozen):
 class Measured(Component):
     """Fields and helpers shared by components that measure credit and attain against a
     quota (``measure``, ``basis``); each concrete type still defines its own protocol."""
+
+    attains: ClassVar[bool] = True
 
     measure: Literal["amount", "count"] = "amount"
     basis: Literal["attainment", "value"] = "attainment"

@@ -31,6 +31,7 @@ class Bonus(Measured):
 
     type_name: ClassVar[str] = "bonus"
     uses_attainment: ClassVar[bool] = True
+    linkable: ClassVar[bool] = True
     editable: ClassVar[tuple[str, ...]] = ("attainment", "weight", "threshold", "curve", "cap")
 
     type: Literal["bonus"] = "bonus"
@@ -78,6 +79,10 @@ class Bonus(Measured):
         targets = windows(period_targets(self, grid, num), window)
         fraction = self.fraction(position, num)
         earnings = targets * fraction
+        held = None
+        if self.gate is not None and self.gate.above is not None:  # the curve held flat at X
+            held = targets * self.fraction(np.minimum(position, num.const(self.gate.above)), num)
+        earnings = self.linked(grid, num, scale, earnings, window, held=held)
         to_date, payout = pay(self, grid, earnings, window)
         shown = None if self.basis == "value" and not grid.quota.any() else attainment
         return Earned(shown, to_date, payout,

@@ -82,6 +82,7 @@ class Commission(Measured):
 
     type_name: ClassVar[str] = "commission"
     uses_attainment: ClassVar[bool] = True
+    linkable: ClassVar[bool] = True
     editable: ClassVar[tuple[str, ...]] = ("attainment", "weight", "threshold", "tiers", "cap")
 
     type: Literal["commission"] = "commission"
@@ -123,6 +124,32 @@ class Commission(Measured):
         rates = self.band_rates(grid, num)
         bands = self.tiers.bands
         starts = [scale_points * num.const(b.start) for b in bands]
+        earnings, portions, band_index, shown_rates = self._tiered(
+            c, position, scale_points, starts, rates, num)
+        held = None
+        if self.gate is not None and self.gate.above is not None:
+            # while the gate is unmet, bands from X up pay the rate of the band just below X
+            x = self.gate.above
+            below = max(i for i, b in enumerate(bands) if b.start < x) if x > 0 else 0
+            held_rates = [r if b.start < x else rates[below] for b, r in zip(bands, rates,
+                                                                            strict=True)]
+            capped = np.minimum(position, num.const(x)) if self.tiers.method == \
+                "interpolated" else position
+            held = self._tiered(c, capped, scale_points, starts, held_rates, num)[0]
+        earnings = self.linked(grid, num, scale, earnings, window, held=held)
+        rates = shown_rates
+        earnings = earnings * num.const(100) / num.const(self.unit)  # grid units -> cents
+        to_date, payout = pay(self, grid, earnings, window)
+        shown = None if self.basis == "value" and not grid.quota.any() else attainment
+        return Earned(shown, to_date, payout,
+                      {"credit": raw_c, "quota": raw_q, "portions": portions, "rates": rates,
+                       "band_index": band_index, "earnings": earnings, "position": position})
+
+    def _tiered(self, c: np.ndarray, position: np.ndarray, scale_points: np.ndarray,
+                starts: list[np.ndarray], rates: list[np.ndarray], num: Num) -> tuple:
+        """Rule 5 (and interpolation): earnings in grid units, the marginal portions, the
+        band index and the rates to explain."""
+        bands = self.tiers.bands
         portions, band_index = [], None
         if self.tiers.method == "marginal":
             earnings = num.zeros(c.shape)
@@ -132,30 +159,21 @@ class Commission(Measured):
                     part = np.maximum(part, num.const(0))
                 portions.append(part)
                 earnings = earnings + part * rates[i][:, None]
-        elif self.tiers.method == "retroactive":
-            band_index = np.zeros(c.shape, dtype=np.int64)
-            for i in range(1, len(bands)):
-                band_index += (position >= num.const(bands[i].start)) & (scale_points != 0)
-            chosen = self._pick(rates, band_index, c.shape)
-            earnings = chosen * c
-        else:  # interpolated: a rate linear between the bands' points, flat after the last
-            band_index = np.zeros(c.shape, dtype=np.int64)
-            rate = self._pick(rates, band_index, c.shape)
-            for i in range(1, len(bands)):  # bands, not reps
-                x0, x1 = num.const(bands[i - 1].start), num.const(bands[i].start)
-                r0, r1 = rates[i - 1][:, None], rates[i][:, None]
-                inside = (position >= x0) & (position < x1)
-                rate = np.where(inside, r0 + (position - x0) * (r1 - r0) / (x1 - x0), rate)
-                rate = np.where(position >= x1, r1, rate)
-                band_index += (position >= x1) & (scale_points != 0)
-            earnings = rate * c
-            rates = [rate]
-        earnings = earnings * num.const(100) / num.const(self.unit)  # grid units -> cents
-        to_date, payout = pay(self, grid, earnings, window)
-        shown = None if self.basis == "value" and not grid.quota.any() else attainment
-        return Earned(shown, to_date, payout,
-                      {"credit": raw_c, "quota": raw_q, "portions": portions, "rates": rates,
-                       "band_index": band_index, "earnings": earnings, "position": position})
+            return earnings, portions, band_index, rates
+        band_index = np.zeros(c.shape, dtype=np.int64)
+        for i in range(1, len(bands)):
+            band_index += (position >= num.const(bands[i].start)) & (scale_points != 0)
+        if self.tiers.method == "retroactive":
+            return self._pick(rates, band_index, c.shape) * c, portions, band_index, rates
+        # interpolated: a rate linear between the bands' points, flat after the last
+        rate = self._pick(rates, np.zeros(c.shape, dtype=np.int64), c.shape)
+        for i in range(1, len(bands)):  # bands, not reps
+            x0, x1 = num.const(bands[i - 1].start), num.const(bands[i].start)
+            r0, r1 = rates[i - 1][:, None], rates[i][:, None]
+            inside = (position >= x0) & (position < x1)
+            rate = np.where(inside, r0 + (position - x0) * (r1 - r0) / (x1 - x0), rate)
+            rate = np.where(position >= x1, r1, rate)
+        return rate * c, portions, band_index, [rate]
 
     @staticmethod
     def _pick(rates: list[np.ndarray], band_index: np.ndarray,

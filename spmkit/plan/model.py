@@ -73,6 +73,7 @@ class Plan(Frozen):
         dupes = sorted({i for i in ids if ids.count(i) > 1})
         if dupes:
             raise ValueError(f"component ids must be unique: {', '.join(dupes)} repeated")
+        self._check_links()
         if self.phasing is not None:
             n = {"month": 12, "quarter": 4, "year": 1}[self.period]
             if len(self.phasing) != n:
@@ -81,6 +82,44 @@ class Plan(Frozen):
             if sum(self.phasing) != 1:
                 raise ValueError(f"phasing shares must sum to 1, they sum to {sum(self.phasing)}")
         return self
+
+    def _check_links(self) -> None:
+        """Gates and modifiers name other components that have an attainment; no cycles."""
+        by_id = {c.id: c for c in self.components}
+        for comp in self.components:
+            refs = comp.references()
+            if not refs:
+                continue
+            if not comp.linkable:
+                raise ValueError(f"component {comp.id!r}: a {comp.type} cannot take a gate or "
+                                 "a modifier")
+            for ref in refs:
+                if ref == comp.id:
+                    raise ValueError(f"component {comp.id!r}: its gate or modifier names "
+                                     "itself")
+                if ref not in by_id:
+                    raise ValueError(f"component {comp.id!r}: its gate or modifier names "
+                                     f"{ref!r}, which is not a component of this plan "
+                                     f"({', '.join(by_id)})")
+                if not by_id[ref].attains:
+                    raise ValueError(f"component {comp.id!r}: its gate or modifier names "
+                                     f"{ref!r}, a {by_id[ref].type} with no attainment")
+        graph = {c.id: c.references() for c in self.components}
+        state: dict[str, int] = {}
+
+        def visit(node: str, path: list[str]) -> None:
+            state[node] = 1
+            for ref in graph[node]:
+                if state.get(ref) == 1:
+                    cycle = path[path.index(ref):] + [ref]
+                    raise ValueError("gates and modifiers form a cycle: " + " -> ".join(cycle))
+                if ref not in state:
+                    visit(ref, path + [ref])
+            state[node] = 2
+
+        for cid in graph:  # components, a handful
+            if cid not in state:
+                visit(cid, [cid])
 
     def component(self, component_id: str) -> Component:
         for c in self.components:
