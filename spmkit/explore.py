@@ -583,7 +583,8 @@ class PlanExplorer:
         for comp in data["components"]:
             if comp["id"] == component_id:
                 kind = COMPONENT_TYPES.get(comp["type"])
-                if editable is not None and (kind is None or editable not in kind.editable):
+                if editable is not None and (kind is None or editable not in
+                                             kind.model_validate(comp).editable_fields()):
                     raise PlanError(Problem(SOURCE, f"a {comp['type']} has no {editable} "
                                                     "to edit", column=key or component_id))
                 return comp

@@ -188,20 +188,26 @@ def _quota_grid(plan: Plan, quotas: pd.DataFrame | None, payees: pd.Index,
 
 class _Lines:
     """Credit lines as numpy arrays, with the per-line facts measure descriptions select on
-    (computed once per run, and only when some description needs them)."""
+    (computed once per run, and only when some description needs them).
 
-    def __init__(self, lines: pd.DataFrame):
+    ``codes``/``periods``: each line's payee row and period index on the grid; ``quota``
+    the grid's quota (cents) for running bands."""
+
+    def __init__(self, lines: pd.DataFrame, roster: pd.DataFrame | None, codes: np.ndarray,
+                 periods: np.ndarray, quota: np.ndarray):
         self.frame = lines
+        self.roster = roster
+        self.codes, self.periods, self.quota = codes, periods, quota
         self.amount = lines["amount_cents"].to_numpy(np.int64)
         self.clawback = lines["clawback"].to_numpy(bool)
-        self._cache: dict[str, np.ndarray] = {}
+        self._cache: dict[Any, np.ndarray] = {}
 
-    def get(self, key: str) -> np.ndarray:
+    def get(self, key: Any) -> np.ndarray:
         if key not in self._cache:
             self._cache[key] = self._compute(key)
         return self._cache[key]
 
-    def _compute(self, key: str) -> np.ndarray:
+    def _compute(self, key: Any) -> np.ndarray:
         f = self.frame
         if key == "sign":
             return np.where(self.clawback, -1, 1).astype(np.int64)
@@ -211,14 +217,34 @@ class _Lines:
             return f["rule"].str.endswith("+rollup").to_numpy(bool)
         if key == "share":
             return f["share_ppb"].to_numpy(np.int64) * self.get("sign")
+        if key == "order":  # credit_date, then deal_id (rule of tiers.scope: running)
+            return np.lexsort((f["deal_id"].to_numpy(), f["credit_date"].to_numpy()))
+        if isinstance(key, tuple) and key[0] == "column":
+            return self._column(key[1])
         raise KeyError(key)
+
+    def _column(self, col: str) -> pd.Series:
+        """A deal column, or the payee's roster ``role``; ``region`` is the deal's, else the
+        payee's."""
+        f = self.frame
+        own = f[col] if col in f.columns else pd.Series(pd.NA, index=f.index, dtype="str")
+        if col not in ("role", "region") or self.roster is None or col not in self.roster:
+            return own
+        theirs = f["rep_id"].map(self.roster.drop_duplicates("rep_id").set_index("rep_id")[col])
+        return own.fillna(theirs) if col == "region" else theirs
+
+    def _matches(self, pairs: tuple) -> np.ndarray:
+        mask = np.ones(len(self.frame), dtype=bool)
+        for col, values in pairs:
+            mask &= self.get(("column", col)).isin(values).to_numpy()
+        return mask
 
     def select(self, spec: MeasureSpec) -> np.ndarray:
         """The lines a measure description takes (bool mask)."""
         f = self.frame
-        mask = np.ones(len(f), dtype=bool)
-        for col, values in spec.filter:
-            mask &= f[col].isin(values).to_numpy()
+        mask = self._matches(spec.filter)
+        for other in spec.unless:
+            mask &= ~self._matches(other)
         if spec.deal_window is not None:
             lo, hi = (pd.Timestamp(d) for d in spec.deal_window)
             mask &= ((f["deal_date"] >= lo) & (f["deal_date"] <= hi)).to_numpy()
@@ -234,13 +260,45 @@ class _Lines:
                 mask &= rollup
         return mask
 
-    def values(self, spec: MeasureSpec) -> np.ndarray:
+    def values(self, spec: MeasureSpec, mask: np.ndarray) -> np.ndarray:
         """What each line adds to a measure (int64)."""
-        if spec.value == "amount":
-            return self.amount
-        if spec.value == "share":
-            return self.get("share")
-        return self.get("sign")
+        base = {"amount": self.amount, "share": None, "lines": None}[spec.value]
+        if base is None:
+            base = self.get("share") if spec.value == "share" else self.get("sign")
+        if spec.band is not None:
+            lo, hi = spec.band
+            size = np.abs(base)
+            if spec.band_whole:
+                inside = (size >= lo) & ((size < hi) if hi is not None else True)
+                base = np.where(inside, base, 0)
+            else:
+                top = size if hi is None else np.minimum(size, hi)
+                base = np.sign(base) * np.maximum(top - lo, 0)
+        if spec.running is not None:
+            base = np.where(self._running_in(spec, base, mask), base, 0)
+        return base
+
+    def _running_in(self, spec: MeasureSpec, values: np.ndarray, mask: np.ndarray
+                    ) -> np.ndarray:
+        """Whether each line's running total after it lies in the spec's running band."""
+        order = self.get("order")
+        keep = order[mask[order]]
+        rep, k, v = self.codes[keep], self.periods[keep], values[keep]
+        group = rep if spec.running_window == "ytd" else rep * 10_000 + k
+        after = pd.Series(v).groupby(group).cumsum().to_numpy()
+        if spec.running_basis == "attainment":
+            quota = np.cumsum(self.quota, axis=1) if spec.running_window == "ytd" else self.quota
+            q = quota[rep, k].astype(np.float64)
+            position = np.where(q > 0, after / np.where(q > 0, q, 1), 0.0)
+        else:
+            position = after.astype(np.float64)
+        lo, hi = spec.running
+        inside = position >= float(lo)
+        if hi is not None:
+            inside &= position < float(hi)
+        out = np.zeros(len(values), dtype=bool)
+        out[keep] = inside
+        return out
 
 
 def _sum_grid(codes: np.ndarray, k: np.ndarray, values: np.ndarray, shape: tuple[int, int],
@@ -288,14 +346,16 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
     shape = (len(payees), periods.count)
     amount = lines["amount_cents"].to_numpy(np.int64)
     credit = _sum_grid(codes, k_all, amount, shape, use)
-    facts = _Lines(lines)
-    measures: dict[str, dict[str, np.ndarray]] = {}
-    for comp in plan.components:  # components and their measures, not deals
-        measures[comp.id] = {
-            name: _sum_grid(codes, k_all, facts.values(spec), shape, use & facts.select(spec))
-            for name, spec in comp.measures().items()}
     quota_source = sources.get("quotas", "quotas")
     quota = _quota_grid(plan, inputs.quotas, payees, periods, quota_source)
+    facts = _Lines(lines, roster, codes, k_all, quota)
+    measures: dict[str, dict[str, np.ndarray]] = {}
+    for comp in plan.components:  # components and their measures, not deals
+        measures[comp.id] = {}
+        for name, spec in comp.measures().items():
+            mask = use & facts.select(spec)
+            measures[comp.id][name] = _sum_grid(codes, k_all, facts.values(spec, mask), shape,
+                                                mask)
     ti = np.zeros(len(payees), dtype=np.int64)
     draw = np.zeros(len(payees), dtype=np.int64)
     recoverable = np.zeros(len(payees), dtype=bool)

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 from engine_helpers import annual_quotas, column, commission, deal, make_plan, paid, run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spmkit.errors import PlanError
 
@@ -322,3 +324,130 @@ def test_holdback_year_end() -> None:
     r = run(plan, [deal("D1", "R", "2026-02-01", 1_000), deal("D2", "R", "2026-05-01", 1_000)])
     assert paid(r, "R", "commission") == [5_000, 5_000, 0, 0]
     assert paid(r, "R", "holdback") == [0, 0, 0, 10_000]
+
+
+# ----------------------------------------------------------------------------- rates, scope
+
+
+def test_etendo_rate_precedence_first_match() -> None:
+    """etendo_core issue #680: product A 20 at the partner's 10%; product B 30 with its own
+    50%: 2 + 15 = 17."""
+    plan = make_plan({"id": "commission", "type": "commission",
+                      "rates": [{"when": {"product": ["B"]}, "rate": 0.5}, {"rate": 0.1}]},
+                     period="year")
+    r = run(plan, [deal("D1", "P", "2026-02-01", 20, product="A"),
+                   deal("D2", "P", "2026-02-01", 30, product="B")])
+    assert paid(r, "P", "commission") == [1_700]
+    text = column(r, "P", "commission", "explain")[0]
+    assert "by rate table: 50% on 30.00 (product B); 10% on 20.00 (any other line)" in text
+
+
+def test_rates_on_roster_columns_and_no_match_earns_nothing() -> None:
+    """``when`` on the payee's role: Widget Pro pays AEs 10%, others 8%; a line no row
+    matches (product Other, no default row) earns nothing."""
+    plan = make_plan({"id": "commission", "type": "commission", "rates": [
+        {"when": {"product": ["Widget Pro"], "role": ["AE"]}, "rate": 0.10},
+        {"when": {"product": ["Widget Pro"]}, "rate": 0.08}]}, period="year")
+    roster = [{"rep_id": "A", "role": "AE"}, {"rep_id": "S", "role": "SE"}]
+    r = run(plan, [deal("D1", "A", "2026-02-01", 1_000, product="Widget Pro"),
+                   deal("D2", "S", "2026-02-01", 1_000, product="Widget Pro"),
+                   deal("D3", "A", "2026-02-01", 5_000, product="Other")], roster=roster)
+    assert paid(r, "A", "commission") == [10_000]
+    assert paid(r, "S", "commission") == [8_000]
+
+
+def test_oracle_step_rates_per_transaction() -> None:
+    """Oracle Incentive Compensation docs, "Examples of Calculating Earnings Using Step
+    Rates": 0-1,000 at 1%, 1,000-3,000 at 2%, 3,000-8,000 at 3%, 8,000-20,000 at 5%, each
+    transaction on its own: 200, 300, 1,500, 1,200, 2,000, 4,500 -> 2, 3, 20, 14, 30, 95;
+    total 164 (``tiers.scope: deal``)."""
+    plan = make_plan(commission({"from": 0, "rate": 0.01}, {"from": 1_000, "rate": 0.02},
+                                {"from": 3_000, "rate": 0.03}, {"from": 8_000, "rate": 0.05},
+                                basis="value", attainment="period") | {
+        "tiers": {"scope": "deal", "bands": [
+            {"from": 0, "rate": 0.01}, {"from": 1_000, "rate": 0.02},
+            {"from": 3_000, "rate": 0.03}, {"from": 8_000, "rate": 0.05}]}}, period="month")
+    amounts = [200, 300, 1500, 1200, 2000, 4500]
+    r = run(plan, [deal(f"T{m}", "R", f"2026-{m:02d}-15", a) for m, a in enumerate(amounts, 1)])
+    assert paid(r, "R", "commission")[:6] == [200, 300, 2_000, 1_400, 3_000, 9_500]
+    assert r.total_payout_cents == 16_400
+
+
+def test_scope_deal_retroactive_and_clawback() -> None:
+    """Per deal, retroactive: 1,500 sits in the 1,000 band (2% on all: 30.00); 999.99 in
+    the first (1%: 10.00).  The 1,500 deal's clawback reverses its 30.00."""
+    plan = make_plan({"id": "commission", "type": "commission", "basis": "value",
+                      "attainment": "period", "tiers": {
+                          "method": "retroactive", "scope": "deal",
+                          "bands": [{"from": 0, "rate": 0.01}, {"from": 1_000, "rate": 0.02}]}})
+    r = run(plan, [deal("D1", "R", "2026-01-10", 1_500, cancel_date="2026-04-10"),
+                   deal("D2", "R", "2026-01-11", "999.99")])
+    assert paid(r, "R", "commission") == [4_000, -3_000, 0, 0]
+
+
+def test_scope_running_retroactive_pays_the_rate_at_booking() -> None:
+    """Running, retroactive: 5% below 100% of a 10,000 quota (year), 10% from 100%.  In
+    credit-date order: 6,000 (total 6,000: 5%, 300), 2,000 (8,000: 5%, 100), 4,000 (12,000:
+    10%, 400) = 800.  On the total it would be 10% x 12,000 = 1,200: earlier lines are never
+    lifted."""
+    def plan(scope):
+        return make_plan({"id": "commission", "type": "commission", "tiers": {
+            "method": "retroactive", "scope": scope,
+            "bands": [{"from": 0, "rate": 0.05}, {"from": 1, "rate": 0.10}]}}, period="year")
+    deals = [deal("D1", "R", "2026-01-10", 6_000), deal("D2", "R", "2026-03-10", 4_000),
+             deal("D3", "R", "2026-02-10", 2_000)]  # booked in date order: D1, D3, D2
+    r = run(plan("running"), deals, annual_quotas({"R": 10_000}))
+    assert paid(r, "R", "commission") == [30_000 + 10_000 + 40_000]
+    r = run(plan("total"), deals, annual_quotas({"R": 10_000}))
+    assert paid(r, "R", "commission") == [120_000]
+
+
+def test_scope_deal_needs_basis_value() -> None:
+    with pytest.raises(PlanError, match="scope: deal .* needs 'basis: value'"):
+        make_plan({"id": "c", "type": "commission",
+                   "tiers": {"scope": "deal", "bands": [{"from": 0, "rate": 0.01}]}})
+
+
+# ----------------------------------------------------------------------------- properties
+
+_amounts = st.lists(st.decimals(min_value=-500, max_value=20_000, places=2), min_size=1,
+                    max_size=12)
+
+
+@settings(max_examples=15, deadline=None, derandomize=True, database=None)
+@given(amounts=_amounts, days=st.lists(st.integers(0, 364), min_size=12, max_size=12),
+       quota=st.integers(1_000, 50_000), attainment=st.sampled_from(["ytd", "period"]))
+def test_running_marginal_equals_total(amounts, days, quota, attainment) -> None:
+    """``scope: running`` with marginal tiers pays the same as ``scope: total``."""
+    import datetime as dt
+
+    def plan(scope):
+        return make_plan(commission({"from": 0, "rate": 0.03}, {"from": 0.8, "rate": 0.06},
+                                    {"from": 1.2, "rate": 0.1}, attainment=attainment) | {
+            "tiers": {"scope": scope, "bands": [
+                {"from": 0, "rate": 0.03}, {"from": 0.8, "rate": 0.06},
+                {"from": 1.2, "rate": 0.1}]}})
+    start = dt.date(2026, 1, 1)
+    deals = [deal(f"D{i}", "R", f"{start + dt.timedelta(days=days[i]):%Y-%m-%d}", str(a))
+             for i, a in enumerate(amounts)]
+    q = annual_quotas({"R": quota})
+    assert paid(run(plan("running"), deals, q), "R", "commission") == paid(
+        run(plan("total"), deals, q), "R", "commission")
+
+
+@settings(max_examples=15, deadline=None, derandomize=True, database=None)
+@given(amounts=_amounts, months=st.integers(0, 14), share=st.sampled_from(["0.1", "0.25", "1"]),
+       period=st.sampled_from(["month", "quarter"]))
+def test_holdback_paid_plus_still_held_equals_no_holdback(amounts, months, share,
+                                                          period) -> None:
+    """What a holdback pays in the year plus what it still holds after it equals the
+    payouts without a holdback, for every payee."""
+    def plan(holdback):
+        extra = {"holdback": {"share": share, "months": months}} if holdback else {}
+        return make_plan(commission({"from": 0, "rate": 0.07}, attainment="period", **extra),
+                         period=period)
+    deals = [deal(f"D{i}", "R", f"2026-{(i % 12) + 1:02d}-05", str(a))
+             for i, a in enumerate(amounts)]
+    held, plain = run(plan(True), deals), run(plan(False), deals)
+    assert held.total_payout_cents + held.summary["still_held_cents"] == \
+        plain.total_payout_cents

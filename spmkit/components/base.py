@@ -34,6 +34,8 @@ COMPONENT_TYPES: dict[str, type[Component]] = {}
 
 #: Deal columns a component filter may name.
 FILTER_COLUMNS = ("product", "deal_type", "region", "account")
+#: Columns a rate table's ``when`` may name: deal columns and the payee's roster ``role``.
+WHEN_COLUMNS = (*FILTER_COLUMNS, "role")
 
 #: Field kinds the plan explorer knows how to edit.  ``attainment``: the ``ytd``/``period``
 #: basis; ``weight``; ``threshold`` (through ``threshold()``/``set_threshold``); ``tiers``:
@@ -102,6 +104,20 @@ class MeasureSpec:
     roles : tuple of str, optional
         Which credit lines by the payee's role in the deal: ``seller`` (owner and split
         lines) and ``rollup`` (a manager's roll-up lines); ``None`` for all.
+    unless : tuple of filters
+        Lines matching any of these filters are left out (first-match rate tables).
+    band : (low, high), optional
+        Per line, on the line's own value (grid units; ``high`` None for no top): the part
+        of the line inside ``[low, high)`` (``band_whole`` False) or the whole line when its
+        value lies there (True).  Clawback lines mirror the lines they reverse.
+    running : (low, high), optional
+        The whole line when the rep's running total after it, in the window
+        (``running_window``), lies in ``[low, high)`` as a fraction of the window's quota
+        (or, with ``running_basis: value``, in grid units).  Lines run in ``credit_date``,
+        then ``deal_id``, order.
+
+    Filters may name deal columns and the roster columns ``role`` and ``region`` (a deal's
+    own ``region`` when it has one, else its payee's).
 
     Every measure is summed per payee and per period of the line's ``credit_date``.
     """
@@ -112,6 +128,12 @@ class MeasureSpec:
     clawback: bool = True
     credit_memos: bool = True
     roles: tuple[str, ...] | None = None
+    unless: tuple[tuple[tuple[str, tuple[str, ...]], ...], ...] = ()
+    band: tuple[int, int | None] | None = None
+    band_whole: bool = False
+    running: tuple[Decimal, Decimal | None] | None = None
+    running_window: Literal["period", "ytd"] = "ytd"
+    running_basis: Literal["attainment", "value"] = "attainment"
 
     @property
     def unit(self) -> int:
@@ -333,6 +355,11 @@ class Component(Frozen):
     def explain(self, grid: Grid, earned: Earned) -> np.ndarray:
         """An (R, K) object array of sentences: why each payout is what it is."""
         raise NotImplementedError
+
+    def editable_fields(self) -> tuple[str, ...]:
+        """The fields the explorer may edit on this component (its type's ``editable``,
+        narrowed where the component's own shape leaves some out)."""
+        return self.editable
 
     def threshold(self) -> Decimal | None:
         """The attainment below which the component pays nothing (None: it has none)."""

@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from spmkit.components.base import Frozen, Measured, NonNegative
+from spmkit.components.base import WHEN_COLUMNS, Frozen, Measured, MeasureSpec, NonNegative
 from spmkit.grid import (
     Earned,
     Grid,
@@ -46,9 +46,15 @@ class Tiers(Frozen):
     """Bands of a commission.  ``marginal``: each band's rate on the part of the measure
     inside it; ``retroactive``: the rate of the band holding the attainment on all of it;
     ``interpolated``: a rate linear in attainment between the bands' ``(from, rate)`` points,
-    flat after the last, on all of it."""
+    flat after the last, on all of it.
+
+    ``scope``: ``total`` (the window's measure), ``deal`` (each credit line through the bands
+    on its own, with ``basis: value``), ``running`` (lines in credit-date order; marginal
+    tiers give the same sum as ``total``, retroactive ones pay each line at the rate of the
+    band holding the attainment after it)."""
 
     method: Literal["marginal", "retroactive", "interpolated"] = "marginal"
+    scope: Literal["total", "deal", "running"] = "total"
     bands: tuple[Band, ...] = Field(min_length=1)
 
     @field_validator("bands")
@@ -71,6 +77,35 @@ class Tiers(Frozen):
         return any(b.bcr_multiple is not None for b in self.bands)
 
 
+class RateRow(Frozen):
+    """A row of a ``rates:`` table: a flat rate for credit lines matching ``when``."""
+
+    when: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    rate: Decimal
+
+    @field_validator("when", mode="before")
+    @classmethod
+    def _columns(cls, value: Any) -> Any:
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            raise ValueError("'when' must map columns to lists of values")
+        out = {}
+        for key, vals in value.items():
+            if key not in WHEN_COLUMNS:
+                raise ValueError(f"'when' key {key!r} is not a deal or roster column; use one "
+                                 f"of {', '.join(WHEN_COLUMNS)}")
+            if vals is None or vals == []:
+                raise ValueError(f"'when' key {key!r} needs at least one value")
+            out[key] = tuple(str(v) for v in (vals if isinstance(vals, list) else [vals]))
+        return out
+
+    def text(self) -> str:
+        if not self.when:
+            return "any other line"
+        return "; ".join(f"{k} {', '.join(v)}" for k, v in self.when.items())
+
+
 def _is_zero_band_data(band: dict[str, Any]) -> bool:
     return band.get("rate") is not None and Decimal(band["rate"]) == 0
 
@@ -87,13 +122,77 @@ class Commission(Measured):
 
     type: Literal["commission"] = "commission"
     attainment: Literal["ytd", "period"] = "ytd"
-    tiers: Tiers
+    tiers: Tiers | None = None
+    rates: tuple[RateRow, ...] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Commission:
+        if (self.tiers is None) == (self.rates is None):
+            raise ValueError("a commission needs exactly one of 'tiers' or 'rates'")
+        if self.tiers is not None and self.tiers.scope == "deal" and self.basis != "value":
+            raise ValueError("tiers.scope: deal runs each credit line through the bands on "
+                             "its own, so it needs 'basis: value'")
+        if self.tiers is not None and self.tiers.scope != "total" \
+                and self.tiers.method == "interpolated":
+            raise ValueError("tiers.method: interpolated works on the window's total only "
+                             "(scope: total)")
+        if self.gate is not None and self.gate.above is not None and self.rates is not None:
+            raise ValueError("gate locks: {above: X} needs tiers; a rate table has no bands")
+        return self
+
+    def editable_fields(self) -> tuple[str, ...]:
+        if self.rates is not None:
+            return ("attainment", "weight", "cap")
+        return self.editable
+
+    # ------------------------------------------------------------------ measuring
+
+    @property
+    def by_line(self) -> bool:
+        """Whether each credit line is priced on its own (rates, scope deal, retroactive
+        running) rather than the window's total."""
+        if self.rates is not None:
+            return True
+        return self.tiers.scope == "deal" or (self.tiers.scope == "running"
+                                              and self.tiers.method == "retroactive")
+
+    def measures(self) -> dict[str, MeasureSpec]:
+        base = self.value_spec()
+        out = {"value": base}
+        if self.rates is not None:
+            for i, row in enumerate(self.rates):
+                out[f"line{i}"] = MeasureSpec(
+                    value=base.value, filter=base.filter + tuple(sorted(row.when.items())),
+                    unless=tuple(tuple(sorted(r.when.items())) for r in self.rates[:i]))
+            return out
+        bands = self.tiers.bands
+        for i, band in enumerate(bands):
+            hi = bands[i + 1].start if i + 1 < len(bands) else None
+            if self.tiers.scope == "deal":
+                out[f"line{i}"] = MeasureSpec(
+                    value=base.value, filter=base.filter,
+                    band=(self._units(band.start), None if hi is None else self._units(hi)),
+                    band_whole=self.tiers.method == "retroactive")
+            elif self.by_line:  # running, retroactive: the band holding the total after it
+                edges = (band.start, hi) if self.basis == "attainment" else (
+                    Decimal(self._units(band.start)),
+                    None if hi is None else Decimal(self._units(hi)))
+                out[f"line{i}"] = MeasureSpec(value=base.value, filter=base.filter,
+                                              running=edges, running_window=self.attainment,
+                                              running_basis=self.basis)
+        return out
+
+    def _units(self, point: Decimal) -> int:
+        """A band point in plan units as grid units (cents, or parts per billion)."""
+        return int(point * self.unit)
 
     # ------------------------------------------------------------------ earning
 
     @property
     def needs_quota(self) -> bool:
         """Whether attainment needs a quota: bands on attainment beyond one, or BCR rates."""
+        if self.rates is not None:
+            return False
         if self.tiers.uses_bcr:
             return True
         return self.basis == "attainment" and len(self.tiers.bands) > 1
@@ -101,6 +200,8 @@ class Commission(Measured):
     def band_rates(self, grid: Grid, num: Num) -> list[np.ndarray]:
         """Per band, each payee's rate (R,): the band's rate or its multiple of BCR (rule 4)."""
         bcr = None
+        if self.rates is not None:
+            return [num.full(len(grid.rep_ids), row.rate) for row in self.rates]
         if self.tiers.uses_bcr:
             # TI / quota: a rate per currency unit of quota, or per deal with ``count``
             annual = num.arr(grid.quota.sum(axis=1))
@@ -122,20 +223,29 @@ class Commission(Measured):
             np.full(raw_q.shape, self.unit, dtype=np.int64))
         position = num.div(c, scale_points)
         rates = self.band_rates(grid, num)
-        bands = self.tiers.bands
-        starts = [scale_points * num.const(b.start) for b in bands]
-        earnings, portions, band_index, shown_rates = self._tiered(
-            c, position, scale_points, starts, rates, num)
         held = None
+        if self.by_line:  # each line priced on its own: the sum of rate x measure per band/row
+            portions = [scaled(windows(grid.measure(self.id, f"line{i}"), window), num, scale)
+                        for i in range(len(rates))]
+            earnings = sum(p * r[:, None] for p, r in zip(portions, rates, strict=True))
+            band_index, shown_rates = None, rates
+        else:
+            bands = self.tiers.bands
+            starts = [scale_points * num.const(b.start) for b in bands]
+            earnings, portions, band_index, shown_rates = self._tiered(
+                c, position, scale_points, starts, rates, num)
         if self.gate is not None and self.gate.above is not None:
             # while the gate is unmet, bands from X up pay the rate of the band just below X
-            x = self.gate.above
+            bands, x = self.tiers.bands, self.gate.above
             below = max(i for i, b in enumerate(bands) if b.start < x) if x > 0 else 0
             held_rates = [r if b.start < x else rates[below] for b, r in zip(bands, rates,
                                                                             strict=True)]
-            capped = np.minimum(position, num.const(x)) if self.tiers.method == \
-                "interpolated" else position
-            held = self._tiered(c, capped, scale_points, starts, held_rates, num)[0]
+            if self.by_line:
+                held = sum(p * r[:, None] for p, r in zip(portions, held_rates, strict=True))
+            else:
+                capped = np.minimum(position, num.const(x)) if self.tiers.method == \
+                    "interpolated" else position
+                held = self._tiered(c, capped, scale_points, starts, held_rates, num)[0]
         earnings = self.linked(grid, num, scale, earnings, window, held=held)
         rates = shown_rates
         earnings = earnings * num.const(100) / num.const(self.unit)  # grid units -> cents
@@ -212,6 +322,8 @@ class Commission(Measured):
         else:
             of_quota = " (" + pct_text(earned.attainment, (r, k)) + " of the " + quota + " quota)"
         head = f"Commission on {window} {noun} of " + credit + of_quota
+        if self.by_line:
+            return head + ": " + self._by_line_text(d, (r, k))
         if self.tiers.method == "interpolated":
             rate = np.array([self.rate_label(x) for x in np.ravel(d["rates"][0])],
                             dtype=object).reshape(r, k)
@@ -243,10 +355,35 @@ class Commission(Measured):
         return ("Commission at the retroactive rate of " + chosen + " on all " + window
                 + f" {noun} of " + credit + paren)
 
+    def _by_line_text(self, d: dict, shape: tuple[int, int]) -> np.ndarray:
+        """Each rate row's or band's rate on the credit it priced."""
+        if self.rates is not None:
+            labels = [f"({row.text()})" for row in self.rates]
+            how = "by rate table"
+        elif self.tiers.scope == "deal":
+            labels = [f"{lab} per deal" for lab in self._band_labels()]
+            how = "each deal on its own"
+        else:
+            labels = [f"booked {lab}" for lab in self._band_labels()]
+            how = "each line at the rate when booked"
+        r, k = shape
+        text = np.full(shape, "", dtype=object)
+        for i, part in enumerate(d["portions"]):
+            amounts = round_cents(part)
+            rate = np.array([self.rate_label(x) for x in d["rates"][i]],
+                            dtype=object)[:, None].repeat(k, axis=1)
+            frag = rate + " on " + self.value_text(amounts, shape) + " " + labels[i]
+            sep = np.where(text == "", "", "; ")
+            text = np.where(amounts != 0, text + sep + frag, text)
+        return how + ": " + np.where(text == "", "no credit", text)
+
     # ------------------------------------------------------------------ explorer
 
     def threshold(self) -> Decimal | None:
-        """The ``from`` of the band after a leading zero-rate band (0 without one)."""
+        """The ``from`` of the band after a leading zero-rate band (0 without one; None for a
+        rate table)."""
+        if self.tiers is None:
+            return None
         bands = self.tiers.bands
         if len(bands) > 1 and bands[0].is_zero:
             return bands[1].start

@@ -201,7 +201,7 @@ class ExplorerView:
         def comp_of(plan: Plan) -> Any:
             return plan.component(cid)
 
-        editable = comp.editable  # what the component type offers (Component.editable)
+        editable = comp.editable_fields()  # what the component offers the explorer
         if "attainment" in editable:
             rows.append(self._register(f"{cid}.basis", w.ToggleButtons(
                 options=["ytd", "period"], description="Attainment", style=_STYLE),
@@ -499,8 +499,8 @@ def _structure(plan: Plan) -> tuple:
     out = []
     for comp in plan.components:
         bands = tuple("bcr" if b.bcr_multiple is not None else "rate"
-                      for b in comp.tiers.bands) if "tiers" in comp.editable else ()
-        curve = len(comp.curve) if "curve" in comp.editable else 0
+                      for b in comp.tiers.bands) if "tiers" in comp.editable_fields() else ()
+        curve = len(comp.curve) if "curve" in comp.editable_fields() else 0
         out.append((comp.id, comp.type, bands, curve))
     return tuple(out)
 
