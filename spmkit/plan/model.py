@@ -7,12 +7,15 @@ exactly.  A component type is registered by subclassing :class:`Component` with 
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SerializeAsAny,
@@ -26,7 +29,126 @@ COMPONENT_TYPES: dict[str, type[Component]] = {}
 #: Deal columns a component filter may name.
 FILTER_COLUMNS = ("product", "deal_type", "region", "account")
 
+# Bounds.  Past them a number is a typo, not a plan, and the engine's int64 cents and
+# float64 what-ifs would overflow; each is named in the message that rejects a value.
+#: A tier or SPIF ``rate``: at most 1000% of the credited amount.
+MAX_RATE = Decimal(10)
+#: ``bcr_multiple`` and a cap's ``ti_multiple``.
+MAX_MULTIPLE = Decimal(100)
+#: A component's ``weight`` (share of the target incentive).
+MAX_WEIGHT = Decimal(10)
+#: A band's ``from`` and a curve point's attainment (fractions of quota: 1000 = 100,000%).
+MAX_ATTAINMENT = Decimal(1000)
+#: A curve point's payout (fraction of target: 100 = 10,000%).
+MAX_PAYOUT = Decimal(100)
+#: ``per_deal`` and a cap's ``amount``, in plan-currency units.
+MAX_AMOUNT = Decimal(10) ** 9
+#: Decimal places a plan number may have (a float's shortest repr needs fewer).
+MAX_PLACES = 30
+#: Size bounds of one plan (the loader also bounds the YAML: see spmkit.plan.loader).
+MAX_COMPONENTS = 1_000
+MAX_BANDS = 10_000
+MAX_CURVE_POINTS = 10_000
+MAX_NAME = 200
+#: Plan dates: the plan year starts no earlier than DATE_MIN and ends before 9999-12-31.
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(9999, 12, 31)
+YEAR_START_MAX = date(9998, 12, 1)
+
+#: While a component validates: does it say ``allow_negative: true``?
+_ALLOW_NEGATIVE: ContextVar[bool] = ContextVar("spmkit_allow_negative", default=False)
+
+
+def _number_text(value: Decimal) -> str:
+    """A number for a message: ``1,000,000,000``, ``0.05``, ``1E+30``; never very long."""
+    exponent = value.as_tuple().exponent
+    text = format(value, ",f") if isinstance(exponent, int) and abs(exponent) <= 20 else ""
+    if not text or len(text) > 24:
+        text = str(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def bounded(low: Decimal | int, high: Decimal | int, *, signed: bool = False) -> Any:
+    """An after-validator: a finite Decimal in [low, high] with at most MAX_PLACES places.
+
+    ``signed``: a negative value is accepted only inside a component that says
+    ``allow_negative: true`` (and then down to ``-high``).
+    """
+    low, high = Decimal(low), Decimal(high)
+
+    def check(value: Decimal) -> Decimal:
+        if not value.is_finite():
+            raise ValueError("must be a finite number")
+        if signed and value < 0:
+            if not _ALLOW_NEGATIVE.get():
+                raise ValueError(
+                    f"{_number_text(value)} is negative; a negative value is refused unless "
+                    "its component says 'allow_negative: true'")
+            if value < -high:
+                raise ValueError(f"{_number_text(value)} is out of range: must be between "
+                                 f"{_number_text(-high)} and {_number_text(high)}")
+        elif value < low:
+            raise ValueError(f"{_number_text(value)} is out of range: must be greater than or "
+                             f"equal to {_number_text(low)} (and at most {_number_text(high)})")
+        elif value > high:
+            raise ValueError(f"{_number_text(value)} is out of range: must be between "
+                             f"{_number_text(low)} and {_number_text(high)}")
+        exponent = value.as_tuple().exponent
+        if value and isinstance(exponent, int) and -exponent > MAX_PLACES:
+            raise ValueError(f"{_number_text(value)} has more than {MAX_PLACES} decimal places")
+        return value
+
+    return AfterValidator(check)
+
+
 NonNegative = Annotated[Decimal, Field(ge=0)]
+Rate = Annotated[Decimal, bounded(0, MAX_RATE, signed=True)]
+Multiple = Annotated[Decimal, bounded(0, MAX_MULTIPLE)]
+SignedMultiple = Annotated[Decimal, bounded(0, MAX_MULTIPLE, signed=True)]
+Attainment = Annotated[Decimal, bounded(0, MAX_ATTAINMENT)]
+Payout = Annotated[Decimal, bounded(0, MAX_PAYOUT)]
+Amount = Annotated[Decimal, bounded(0, MAX_AMOUNT)]
+SignedAmount = Annotated[Decimal, bounded(0, MAX_AMOUNT, signed=True)]
+Weight = Annotated[Decimal, bounded(0, MAX_WEIGHT)]
+Share = Annotated[Decimal, bounded(0, 1)]
+
+
+def _plan_date(value: date) -> date:
+    if not DATE_MIN <= value <= DATE_MAX:
+        raise ValueError(f"{value} is out of range: plan dates are between {DATE_MIN} and "
+                         f"{DATE_MAX}")
+    return value
+
+
+PlanDate = Annotated[date, AfterValidator(_plan_date)]
+
+
+def _filter_values(value: Any) -> Any:
+    """A filter's values: a non-empty list of plain values (one value alone is a list)."""
+    if value is None:
+        raise ValueError("needs a list of values, e.g. [Widget Pro] (it is empty)")
+    if isinstance(value, (str, int, Decimal, float)) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, (list, tuple)):
+        raise ValueError("needs a list of values, e.g. [Widget Pro]")
+    if not value:
+        raise ValueError("needs at least one value (an empty list matches no deal)")
+    out = []
+    for v in value:
+        if isinstance(v, bool):
+            raise ValueError(f"the filter value {v} reads as true/false: quote it "
+                             "(e.g. 'yes') to mean the text")
+        if not isinstance(v, (str, int, Decimal, float)):
+            kind = "nothing" if v is None else f"a {type(v).__name__}"
+            raise ValueError(f"a filter value must be plain text, not {kind}")
+        text = str(v)
+        if not text.strip():
+            raise ValueError("a filter value must not be empty")
+        out.append(text)
+    return tuple(out)
+
+
+FilterValues = Annotated[tuple[str, ...], BeforeValidator(_filter_values)]
 
 
 class Frozen(BaseModel):
@@ -36,9 +158,9 @@ class Frozen(BaseModel):
 class Band(Frozen):
     """A tier band: from ``from`` (attainment as a fraction of quota) up to the next band."""
 
-    start: NonNegative = Field(alias="from")
-    rate: Decimal | None = None
-    bcr_multiple: NonNegative | None = None
+    start: Attainment = Field(alias="from")
+    rate: Rate | None = None
+    bcr_multiple: SignedMultiple | None = None
 
     @model_validator(mode="after")
     def _one_rate(self) -> Band:
@@ -50,6 +172,14 @@ class Band(Frozen):
 class Tiers(Frozen):
     method: Literal["marginal", "retroactive"] = "marginal"
     bands: tuple[Band, ...] = Field(min_length=1)
+
+    @field_validator("bands", mode="before")
+    @classmethod
+    def _not_too_many(cls, bands: Any) -> Any:
+        if isinstance(bands, (list, tuple)) and len(bands) > MAX_BANDS:
+            raise ValueError(f"{len(bands):,} bands: a tier table may have at most "
+                             f"{MAX_BANDS:,} bands")
+        return bands
 
     @field_validator("bands")
     @classmethod
@@ -74,8 +204,8 @@ class Tiers(Frozen):
 class Cap(Frozen):
     """A plan-year cap on a component's payout: a fixed amount or a multiple of its target."""
 
-    amount: NonNegative | None = None
-    ti_multiple: NonNegative | None = None
+    amount: Amount | None = None
+    ti_multiple: Multiple | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Cap:
@@ -89,16 +219,40 @@ class Component(Frozen):
 
     type_name: ClassVar[str] = ""
 
-    id: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=MAX_NAME)
     type: str
-    filter: dict[str, tuple[str, ...]] | None = None
+    filter: dict[str, FilterValues] | None = None
     cap: Cap | None = None
-    weight: NonNegative = Decimal(1)
+    weight: Weight = Decimal(1)
+    #: Negative rates, ``bcr_multiple`` and ``per_deal`` are refused unless this is true.
+    allow_negative: bool = Field(default=False, strict=True)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if cls.type_name:
             COMPONENT_TYPES[cls.type_name] = cls
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _negatives_opt_in(cls, data: Any, handler: Any) -> Any:
+        """Validate with ``allow_negative`` known to the nested rate validators."""
+        allow = isinstance(data, dict) and data.get("allow_negative") is True
+        token = _ALLOW_NEGATIVE.set(allow)
+        try:
+            return handler(data)
+        finally:
+            _ALLOW_NEGATIVE.reset(token)
+
+    @model_validator(mode="after")
+    def _no_hidden_negatives(self) -> Component:
+        if not self.allow_negative and self.negative_values():
+            raise ValueError(f"negative {', '.join(self.negative_values())}: refused unless "
+                             "the component says 'allow_negative: true'")
+        return self
+
+    def negative_values(self) -> list[str]:
+        """The keys holding a negative value (rates, multiples, per-deal amounts)."""
+        return []
 
     @field_validator("filter", mode="before")
     @classmethod
@@ -107,17 +261,13 @@ class Component(Frozen):
             return None
         if not isinstance(value, dict):
             raise ValueError("filter must map deal columns to lists of values")
-        out = {}
-        for key, vals in value.items():
+        for key in value:
             if key not in FILTER_COLUMNS:
                 raise ValueError(
                     f"filter key {key!r} is not a deal column; "
                     f"use one of {', '.join(FILTER_COLUMNS)}"
                 )
-            if isinstance(vals, (str, int, float)):
-                vals = [vals]
-            out[key] = tuple(str(v) for v in vals)
-        return out
+        return value
 
     @property
     def uses_attainment(self) -> bool:
@@ -132,6 +282,11 @@ class Commission(Component):
     attainment: Literal["ytd", "period"] = "ytd"
     tiers: Tiers
 
+    def negative_values(self) -> list[str]:
+        return [f"bands[{i}].{key}" for i, b in enumerate(self.tiers.bands)
+                for key, v in (("rate", b.rate), ("bcr_multiple", b.bcr_multiple))
+                if v is not None and v < 0]
+
     @property
     def uses_attainment(self) -> bool:
         return True
@@ -143,8 +298,16 @@ class Bonus(Component):
     type_name: ClassVar[str] = "bonus"
     type: Literal["bonus"] = "bonus"
     attainment: Literal["ytd", "period"] = "period"
-    curve: tuple[tuple[NonNegative, NonNegative], ...] = Field(min_length=1)
+    curve: tuple[tuple[Attainment, Payout], ...] = Field(min_length=1)
     above_last: Literal["cap", "extend"] = "cap"
+
+    @field_validator("curve", mode="before")
+    @classmethod
+    def _not_too_many(cls, curve: Any) -> Any:
+        if isinstance(curve, (list, tuple)) and len(curve) > MAX_CURVE_POINTS:
+            raise ValueError(f"{len(curve):,} points: a curve may have at most "
+                             f"{MAX_CURVE_POINTS:,} points")
+        return curve
 
     @field_validator("curve")
     @classmethod
@@ -167,10 +330,14 @@ class Spif(Component):
 
     type_name: ClassVar[str] = "spif"
     type: Literal["spif"] = "spif"
-    window: tuple[date, date]
-    per_deal: NonNegative | None = None
-    rate: Decimal | None = None
+    window: tuple[PlanDate, PlanDate]
+    per_deal: SignedAmount | None = None
+    rate: Rate | None = None
     clawback: bool = False
+
+    def negative_values(self) -> list[str]:
+        return [key for key, v in (("per_deal", self.per_deal), ("rate", self.rate))
+                if v is not None and v < 0]
 
     @model_validator(mode="after")
     def _check(self) -> Spif:
@@ -190,12 +357,12 @@ class Plan(Frozen):
     ``Plan.model_validate(dict)``.
     """
 
-    plan: str = Field(min_length=1)
+    plan: str = Field(min_length=1, max_length=MAX_NAME)
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     year_start: date
     period: Literal["month", "quarter", "year"]
     credit: Literal["direct", "rollup"] = "direct"
-    phasing: tuple[NonNegative, ...] | None = None
+    phasing: tuple[Share, ...] | None = Field(default=None, max_length=12)
     components: tuple[SerializeAsAny[Component], ...] = Field(min_length=1)
 
     @field_validator("year_start")
@@ -203,6 +370,10 @@ class Plan(Frozen):
     def _first_of_month(cls, value: date) -> date:
         if value.day != 1:
             raise ValueError("year_start must be the first day of a month (e.g. 2026-02-01)")
+        if not DATE_MIN <= value <= YEAR_START_MAX:
+            raise ValueError(f"year_start {value} is out of range: it must be between "
+                             f"{DATE_MIN} and {YEAR_START_MAX} (the plan year must end "
+                             f"before {DATE_MAX})")
         return value
 
     @field_validator("components", mode="before")
@@ -210,6 +381,9 @@ class Plan(Frozen):
     def _dispatch(cls, value: Any) -> Any:
         if not isinstance(value, (list, tuple)):
             raise ValueError("components must be a list")
+        if len(value) > MAX_COMPONENTS:
+            raise ValueError(f"{len(value):,} components: a plan may have at most "
+                             f"{MAX_COMPONENTS:,}")
         out = []
         for item in value:
             if isinstance(item, Component):
