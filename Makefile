@@ -28,7 +28,7 @@ demo: $(STAMP)
 	  --out $(DEMO)/report --audience executive
 
 demo-northwind: $(STAMP)
-	$(BIN)/spmkit import-northwind --source ../shared/data/northwind --out $(DEMO)/northwind
+	$(BIN)/spmkit import-northwind --source examples/northwind/data --out $(DEMO)/northwind
 	$(BIN)/spmkit report --data $(DEMO)/northwind --baseline examples/northwind/baseline.yaml \
 	  --scenarios examples/northwind/accelerator.yaml --out $(DEMO)/northwind-report
 

@@ -18,6 +18,9 @@ import numpy as np
 import pandas as pd
 
 MONTHS_PER_PERIOD = {"month": 1, "quarter": 3, "year": 12}
+#: The latest plan year start: its last period ends on 9999-11-30, so every period end and
+#: the day after it are valid dates.
+LAST_YEAR_START = date(9998, 12, 1)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,9 @@ class Periods:
             raise ValueError(f"unsupported period {self.period!r}; use month, quarter or year")
         if self.year_start.day != 1:
             raise ValueError("year_start must be the first day of a month")
+        if self.year_start > LAST_YEAR_START:
+            raise ValueError(f"year_start {self.year_start} is too late: the plan year must "
+                             f"end before 9999-12-31 (start by {LAST_YEAR_START})")
         step = MONTHS_PER_PERIOD[self.period]
         first = pd.Timestamp(self.year_start)
         starts = tuple(first + pd.DateOffset(months=step * k) for k in range(12 // step))

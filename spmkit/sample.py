@@ -487,7 +487,7 @@ def write_tables(tables: dict[str, pd.DataFrame], out_dir: str | Path) -> list[P
     Returns the paths written (in ``out_dir``).
     """
     out_dir = Path(out_dir)
-    with atomic_dir(out_dir) as stage:
+    with atomic_dir(out_dir, kind="tables") as stage:
         for name, frame in tables.items():
             frame.to_csv(stage / f"{name}.csv", index=False, lineterminator="\n",
                          encoding="utf-8")

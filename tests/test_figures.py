@@ -166,3 +166,97 @@ def test_figures_work_without_pyplot_and_set_no_backend():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+# ------------------------------------------------------------------ user text with dollars
+
+#: Matplotlib reads text between two ``$`` as math: ``$$`` failed to draw (ValueError) and
+#: ``$\frac{a}{b}$`` was typeset as a fraction.
+HOSTILE = r"Plan $$ $\frac{a}{b}$"
+
+
+def _shown_texts(ax: Axes) -> list[str]:
+    """Every text of the drawn figure as matplotlib shows it; fails on any math text."""
+    from matplotlib.text import Text
+
+    fig = ax.figure
+    fig.canvas.draw()  # raised ValueError (mathtext ParseException) before the escaping
+    shown = []
+    for t in fig.findobj(Text):
+        text, is_math = t._preprocess_math(t.get_text())
+        assert not is_math, f"{t.get_text()!r} is drawn as math"
+        shown.append(text)
+    return shown
+
+
+def test_user_text_with_dollars_is_drawn_literally(pay_curves, outcomes):
+    names = {"Base": HOSTILE, "Richer": "Richer $x$"}
+    curves = pay_curves.assign(plan=pay_curves["plan"].map(names))
+    outs = outcomes.assign(plan=outcomes["plan"].map(names))
+    outs.loc[outs["plan"] == HOSTILE, "attainment"] = 0.1  # two series of bands: notes
+    outs.loc[outs["plan"] == HOSTILE, "credit_cents"] = 100
+    ch = np.linspace(-0.3, 0.3, 3)
+    sens = pd.DataFrame({"plan": np.repeat([HOSTILE, "Richer $x$"], 3),
+                         "sales_change": np.tile(ch, 2), "cost_of_sales": 0.05})
+    seg = pd.DataFrame({"plan": [HOSTILE, HOSTILE, "B", "B"], "by": "$by$",
+                        "segment": ["$East$", "West $$"] * 2, "delta_cents": [100, -50, 1, 2]})
+    deltas = pd.DataFrame({"plan": [HOSTILE, HOSTILE, "B"], "delta_cents": [1, -1, 0],
+                           "delta_pct": [0.5, -0.5, 0.0]})
+    risk = pd.DataFrame({"plan": [HOSTILE, "a$b$" * 6], "p10": [1, 2], "p50": [2, 3],
+                         "p90": [3, 4]})
+    cases = [(F.plot_pay_curves, curves, {}), (F.plot_payout_distribution, outs, {}),
+             (F.plot_attainment_distribution, outs, {}), (F.plot_sensitivity, sens, {}),
+             (F.plot_winners_losers, seg, {}), (F.plot_winners_losers, deltas, {}),
+             (F.plot_risk, risk, {})]
+    for fn, data, options in cases:
+        shown = " | ".join(_shown_texts(fn(data, ax=new_ax(), **options))).replace("\n", " ")
+        assert HOSTILE in shown, fn.__name__
+    assert "$East$" in shown_of(F.plot_winners_losers, seg)
+    assert "Payout change by $by$" in shown_of(F.plot_winners_losers, seg)
+    # a long name is wrapped before it is escaped: no escape is split across lines
+    assert "a$b$a$b$a$b$a$b$\na$b$a$b$" in shown_of(F.plot_risk, risk)
+
+
+def shown_of(fn, data) -> list[str]:
+    return _shown_texts(fn(data, ax=new_ax()))
+
+
+def test_mpl_text_escapes_every_dollar_and_keeps_the_rest():
+    assert F.mpl_text(HOSTILE) == r"Plan \$\$ \$\frac{a}{b}\$"
+    assert F.mpl_text("Plain & <b>") == "Plain & <b>"
+    assert F.mpl_text(2026) == "2026"
+
+
+def test_quota_figures_draw_user_text_literally():
+    from spmkit.quota.figures import plot_attainment_bands
+
+    bands = pd.DataFrame({"band": ["<50%", "$$", "$x$"], "reps": [1, 2, 3]})
+    ax = plot_attainment_bands(bands, ax=new_ax())
+    assert [p.get_height() for p in ax.patches] == [1, 2, 3]
+    shown = _shown_texts(ax)
+    assert "$$" in shown and "$x$" in shown
+
+
+def test_report_runs_with_a_dollar_plan_name_and_a_newline_in_the_plan_path(
+        tmp_path, sample_data, plan_files):
+    """`spmkit report` end to end: a plan named with ``$$`` and ``$\\frac{a}{b}$`` used to
+    crash the figures, and a plan file whose path holds a newline was read as YAML text in
+    the notebook ("<plan>, line 1: a plan must be a mapping")."""
+    import json
+
+    from conftest import PLANS, run_cli
+
+    folder = tmp_path / "odd\nfolder"
+    folder.mkdir()
+    odd = folder / "scenario\n2.yaml"
+    odd.write_text(PLANS["accelerator.yaml"].replace("plan: Steeper accelerator",
+                                                     f"plan: '{HOSTILE}'"), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = run_cli("report", "--data", sample_data, "--baseline", plan_files["baseline"],
+                   "--scenarios", odd, "--out", out, "--draws", "50", "--seed", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert HOSTILE in metrics and "Baseline 2025" in metrics
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "<img" in html and "frac{a}{b}" in html

@@ -25,9 +25,8 @@ from spmkit.northwind import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = ROOT.parent / "shared" / "data" / "northwind"
-
-pytestmark = pytest.mark.skipif(not SOURCE.is_dir(), reason="Northwind data not available")
+#: The Northwind CSV export, vendored in the repository (MIT, see its LICENSE).
+SOURCE = ROOT / "examples" / "northwind" / "data"
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +45,23 @@ def _copy_source(tmp_path: Path) -> Path:
     for p in dst.iterdir():
         p.chmod(0o644)
     return dst
+
+
+# --- the vendored data ------------------------------------------------------------------
+
+def test_vendored_files_match_sha256sums() -> None:
+    """Every file SHA256SUMS lists is present and unchanged, and every CSV is listed."""
+    import hashlib
+
+    listed: dict[str, str] = {}
+    for line in (SOURCE / "SHA256SUMS").read_text(encoding="utf-8").splitlines():
+        digest, name = line.split(maxsplit=1)
+        listed[name.lstrip("*")] = digest
+    assert sorted(listed) == sorted(p.name for p in SOURCE.glob("*.csv"))
+    for name, digest in listed.items():
+        assert hashlib.sha256((SOURCE / name).read_bytes()).hexdigest() == digest, name
+    licence = (SOURCE / "LICENSE").read_text(encoding="utf-8")
+    assert "MIT License" in licence and "Copyright (c) Microsoft Corporation" in licence
 
 
 # --- money: exact, rounded once per order -----------------------------------------------
@@ -287,7 +303,8 @@ def test_cli_import_writes_three_files(tmp_path: Path, imported) -> None:
     out = tmp_path / "nw"
     proc = _cli("import-northwind", "--source", str(SOURCE), "--out", str(out))
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["deals.csv", "quotas.csv", "roster.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [".spmkit-run.json", "deals.csv",
+                                                     "quotas.csv", "roster.csv"]
     deals = pd.read_csv(out / "deals.csv", dtype="str", keep_default_na=False)
     pd.testing.assert_frame_equal(deals, imported["deals"], check_dtype=False)
 

@@ -36,6 +36,13 @@ def _run(*args: str) -> subprocess.CompletedProcess:
     (["--method", "growth", "--growth=1e400"], "--growth 1e400 must be between"),
     (["--method", "growth", "--floor=-1"], "--floor -1 must be between 0 and 100"),
     (["--method", "share", "--target", "1e30"], "--target 1e30 is too large an amount"),
+    # out-of-range values that used to end in "internal error" with exit 1
+    (["--method", "growth", "--year", "0"], "--year 0 must be between 1901 and 9998"),
+    (["--method", "growth", "--year", "9999"], "--year 9999 must be between 1901 and 9998"),
+    (["--method", "growth", "--year=-5"], "--year -5 must be between"),
+    (["--method", "share", "--target", "1e1000000"], "--target 1e1000000 is too large"),
+    (["--method", "growth", "--seed=-1"], "--seed -1 must be between 0 and 4294967295"),
+    (["--method", "growth", "--currency", "$$"], "--currency '$$' must be an ISO 4217 code"),
 ])
 def test_bad_settings_exit_2_with_one_message_and_no_file(sample, tmp_path, extra, message):
     out = tmp_path / "q.csv"

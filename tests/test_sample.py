@@ -378,7 +378,7 @@ def test_cli_writes_the_five_files(tmp_path: Path) -> None:
     out = tmp_path / "data"
     proc = _cli("sample", "--out", str(out), "--reps", "30", "--seed", "5")
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in out.iterdir()) == sorted(FILES)
+    assert sorted(p.name for p in out.iterdir()) == sorted([".spmkit-run.json", *FILES])
     expected = generate(reps=30, seed=5)
     for name, frame in expected.items():
         got = pd.read_csv(out / f"{name}.csv", dtype="str", keep_default_na=False)

@@ -4,12 +4,18 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import Any
 
 from spmkit.errors import InputError
 
 METHODS = ("growth", "share", "potential", "forecast")
+#: Plan years --year may name: the history (the year before) starts in 1900 or later and the
+#: plan year ends before 9999-12-31, the last date the calendar code can represent.
+YEARS = (1901, 9998)
+#: --seed: what numpy's generators take as a 32-bit seed.
+MAX_SEED = 2**32 - 1
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -96,9 +102,21 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     if args.method not in METHODS:
         raise InputError(f"settings: unknown method {args.method!r}; use one of "
                          f"{', '.join(METHODS)}")
+    if not YEARS[0] <= args.year <= YEARS[1]:
+        raise InputError(f"settings: --year {args.year} must be between {YEARS[0]} and "
+                         f"{YEARS[1]} (the plan year; history is the year before)")
+    if not 0 <= args.seed <= MAX_SEED:
+        raise InputError(f"settings: --seed {args.seed} must be between 0 and {MAX_SEED}")
+    if not re.fullmatch(r"[A-Z]{3}", str(args.currency)):
+        raise InputError(f"settings: --currency {args.currency!r} must be an ISO 4217 code "
+                         "such as USD")
     target = None
     if args.target is not None:
-        target = parse_amount(args.target, "--target")
+        try:
+            target = parse_amount(args.target, "--target")
+        except ArithmeticError:  # an exponent past what Decimal arithmetic takes
+            raise InputError(f"settings: --target {args.target} is too large an amount") \
+                from None
         if target < 0:
             raise InputError(f"settings: --target {args.target} must not be negative")
     if args.method in ("share", "potential") and target is None:

@@ -38,10 +38,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run every report in a reports.yaml manifest into "
                     "<out>/<YYYY-MM-DD>/<name>/ and write an index.html listing them. "
                     "A failing report does not stop the others; the exit status is 1 "
-                    "if any failed.")
+                    "if any failed. Output folders must lie inside the manifest's folder "
+                    "unless --allow-outside is given.")
     r.add_argument("manifest", metavar="REPORTS_YAML", help="the manifest file")
     r.add_argument("--date", type=_date, default=None,
                    help="date naming the output folder (default: today)")
+    r.add_argument("--allow-outside", action="store_true",
+                   help="let the manifest's 'out:' folders lie outside the manifest's folder")
     r.set_defaults(func=_run_reports)
 
 
@@ -60,7 +63,8 @@ def _run_reports(args: argparse.Namespace) -> int:
 
     from spmkit.report.runs import run_manifest
 
-    index, outcomes = run_manifest(args.manifest, run_date=args.date)
+    index, outcomes = run_manifest(args.manifest, run_date=args.date,
+                                   allow_outside=args.allow_outside)
     for o in outcomes:
         if o.status == "ok":
             print(f"ok      {o.name}: {o.html}")

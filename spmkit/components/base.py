@@ -24,7 +24,25 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from spmkit.components.fields import (
+    ALLOW_NEGATIVE,
+    MAX_AMOUNT,
+    MAX_CURVE_POINTS,
+    MAX_NAME,
+    POINT_LIMIT,
+    RATE_LIMIT,
+    Amount,
+    Attainment,
+    FilterValues,
+    Frozen,
+    Multiple,
+    Payout,
+    Point,
+    Share,
+    Weight,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from spmkit.grid import Earned, Grid, Num
@@ -48,9 +66,6 @@ REQUIRED_PARTS = ("measures", "earn", "explain", "editable")
 #: Environment variable naming modules (comma-separated) that define more component types.
 PLUGINS_VARIABLE = "SPMKIT_COMPONENTS"
 
-NonNegative = Annotated[Decimal, Field(ge=0)]
-
-
 def component_type(name: str) -> type[Component] | None:
     """The class registered for ``type: name``, importing the modules named in
     ``$SPMKIT_COMPONENTS`` first if it is not yet known (so the CLI, and report kernels,
@@ -66,15 +81,11 @@ def component_type(name: str) -> type[Component] | None:
     return COMPONENT_TYPES.get(name)
 
 
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-
 class Cap(Frozen):
     """A plan-year cap on a component's payout: a fixed amount or a multiple of its target."""
 
-    amount: NonNegative | None = None
-    ti_multiple: NonNegative | None = None
+    amount: Amount | None = None
+    ti_multiple: Multiple | None = None
 
     @model_validator(mode="after")
     def _one(self) -> Cap:
@@ -142,8 +153,8 @@ class MeasureSpec:
 
 
 class Requirement(Frozen):
-    component: str = Field(min_length=1)
-    min_attainment: NonNegative
+    component: str = Field(min_length=1, max_length=MAX_NAME)
+    min_attainment: Attainment
 
 
 class Gate(Frozen):
@@ -152,7 +163,7 @@ class Gate(Frozen):
     component earns nothing (``all``), or earns above ``X`` only at the rate just below it."""
 
     requires: tuple[Requirement, ...] = Field(min_length=1)
-    locks: Literal["all"] | dict[Literal["above"], NonNegative] = "all"
+    locks: Literal["all"] | dict[Literal["above"], Attainment] = "all"
 
     @property
     def above(self) -> Decimal | None:
@@ -169,7 +180,7 @@ class Modifier(Frozen):
     measure A / measure B)."""
 
     of: str | Ratio
-    table: tuple[tuple[NonNegative, NonNegative], ...] = Field(min_length=1)
+    table: tuple[tuple[Point, Payout], ...] = Field(min_length=1, max_length=MAX_CURVE_POINTS)
     method: Literal["step", "linear"] = "step"
 
     @field_validator("table")
@@ -189,7 +200,7 @@ class Modifier(Frozen):
 class Holdback(Frozen):
     """``holdback: {share: S, months: M}`` or ``{share: S, release: year_end}``."""
 
-    share: Annotated[Decimal, Field(gt=0, le=1)]
+    share: Share
     months: Annotated[int, Field(ge=0, le=120)] | None = None
     release: Literal["year_end"] | None = None
 
@@ -215,11 +226,13 @@ class Component(Frozen):
     #: Whether its earner applies ``gate`` and ``modifier`` (through :meth:`linked`).
     linkable: ClassVar[bool] = False
 
-    id: str = Field(min_length=1)
+    id: str = Field(min_length=1, max_length=MAX_NAME)
     type: str
-    filter: dict[str, tuple[str, ...]] | None = None
+    filter: dict[str, FilterValues] | None = None
     cap: Cap | None = None
-    weight: NonNegative = Decimal(1)
+    weight: Weight = Decimal(1)
+    #: Negative rates, ``bcr_multiple`` and ``per_deal`` are refused unless this is true.
+    allow_negative: bool = Field(default=False, strict=True)
     gate: Gate | None = None
     modifier: Modifier | None = None
     holdback: Holdback | None = None
@@ -244,6 +257,33 @@ class Component(Frozen):
                             "but defines no threshold()")
         COMPONENT_TYPES[cls.type_name] = cls
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _negatives_opt_in(cls, data: Any, handler: Any) -> Any:
+        """Validate with ``allow_negative`` known to the nested rate validators."""
+        given = data if isinstance(data, dict) else {}
+        tokens = [(ALLOW_NEGATIVE, ALLOW_NEGATIVE.set(given.get("allow_negative") is True)),
+                  (RATE_LIMIT, RATE_LIMIT.set(MAX_AMOUNT if given.get("measure") == "count"
+                                              else None)),
+                  (POINT_LIMIT, POINT_LIMIT.set(MAX_AMOUNT if given.get("basis") == "value"
+                                                else None))]
+        try:
+            return handler(data)
+        finally:
+            for var, token in reversed(tokens):
+                var.reset(token)
+
+    @model_validator(mode="after")
+    def _no_hidden_negatives(self) -> Component:
+        if not self.allow_negative and self.negative_values():
+            raise ValueError(f"negative {', '.join(self.negative_values())}: refused unless "
+                             "the component says 'allow_negative: true'")
+        return self
+
+    def negative_values(self) -> list[str]:
+        """The keys holding a negative value (rates, multiples, per-deal amounts)."""
+        return []
+
     @field_validator("filter", mode="before")
     @classmethod
     def _filter_lists(cls, value: Any) -> Any:
@@ -251,17 +291,13 @@ class Component(Frozen):
             return None
         if not isinstance(value, dict):
             raise ValueError("filter must map deal columns to lists of values")
-        out = {}
-        for key, vals in value.items():
+        for key in value:
             if key not in FILTER_COLUMNS:
                 raise ValueError(
                     f"filter key {key!r} is not a deal column; "
                     f"use one of {', '.join(FILTER_COLUMNS)}"
                 )
-            if isinstance(vals, (str, int, float)):
-                vals = [vals]
-            out[key] = tuple(str(v) for v in vals)
-        return out
+        return value
 
     # ------------------------------------------------------------------ the protocol
 

@@ -8,7 +8,8 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from spmkit.components.base import Measured, NonNegative
+from spmkit.components.base import Measured
+from spmkit.components.fields import MAX_CURVE_POINTS, Payout, Point
 from spmkit.grid import (
     Earned,
     Grid,
@@ -36,8 +37,16 @@ class Bonus(Measured):
 
     type: Literal["bonus"] = "bonus"
     attainment: Literal["ytd", "period"] = "period"
-    curve: tuple[tuple[NonNegative, NonNegative], ...] = Field(min_length=1)
+    curve: tuple[tuple[Point, Payout], ...] = Field(min_length=1)
     above_last: Literal["cap", "extend"] = "cap"
+
+    @field_validator("curve", mode="before")
+    @classmethod
+    def _not_too_many(cls, curve: Any) -> Any:
+        if isinstance(curve, (list, tuple)) and len(curve) > MAX_CURVE_POINTS:
+            raise ValueError(f"{len(curve):,} points: a curve may have at most "
+                             f"{MAX_CURVE_POINTS:,} points")
+        return curve
 
     @field_validator("curve")
     @classmethod

@@ -8,7 +8,8 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from spmkit.components.base import WHEN_COLUMNS, Frozen, Measured, MeasureSpec, NonNegative
+from spmkit.components.base import WHEN_COLUMNS, Measured, MeasureSpec
+from spmkit.components.fields import MAX_BANDS, Frozen, Point, SignedMultiple, UnitRate
 from spmkit.grid import (
     Earned,
     Grid,
@@ -26,9 +27,9 @@ from spmkit.money import round_cents
 class Band(Frozen):
     """A tier band: from ``from`` (attainment as a fraction of quota) up to the next band."""
 
-    start: NonNegative = Field(alias="from")
-    rate: Decimal | None = None
-    bcr_multiple: NonNegative | None = None
+    start: Point = Field(alias="from")
+    rate: UnitRate | None = None
+    bcr_multiple: SignedMultiple | None = None
 
     @model_validator(mode="after")
     def _one_rate(self) -> Band:
@@ -57,6 +58,14 @@ class Tiers(Frozen):
     scope: Literal["total", "deal", "running"] = "total"
     bands: tuple[Band, ...] = Field(min_length=1)
 
+    @field_validator("bands", mode="before")
+    @classmethod
+    def _not_too_many(cls, bands: Any) -> Any:
+        if isinstance(bands, (list, tuple)) and len(bands) > MAX_BANDS:
+            raise ValueError(f"{len(bands):,} bands: a tier table may have at most "
+                             f"{MAX_BANDS:,} bands")
+        return bands
+
     @field_validator("bands")
     @classmethod
     def _ordered(cls, bands: tuple[Band, ...]) -> tuple[Band, ...]:
@@ -81,7 +90,7 @@ class RateRow(Frozen):
     """A row of a ``rates:`` table: a flat rate for credit lines matching ``when``."""
 
     when: dict[str, tuple[str, ...]] = Field(default_factory=dict)
-    rate: Decimal
+    rate: UnitRate
 
     @field_validator("when", mode="before")
     @classmethod
@@ -139,6 +148,13 @@ class Commission(Measured):
         if self.gate is not None and self.gate.above is not None and self.rates is not None:
             raise ValueError("gate locks: {above: X} needs tiers; a rate table has no bands")
         return self
+
+    def negative_values(self) -> list[str]:
+        if self.rates is not None:
+            return [f"rates[{i}].rate" for i, row in enumerate(self.rates) if row.rate < 0]
+        return [f"bands[{i}].{key}" for i, b in enumerate(self.tiers.bands)
+                for key, v in (("rate", b.rate), ("bcr_multiple", b.bcr_multiple))
+                if v is not None and v < 0]
 
     def editable_fields(self) -> tuple[str, ...]:
         if self.rates is not None:

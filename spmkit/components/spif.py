@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
-from decimal import Decimal
 from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import model_validator
 
-from spmkit.components.base import Component, MeasureSpec, NonNegative
+from spmkit.components.base import Component, MeasureSpec
+from spmkit.components.fields import PlanDate, Rate, SignedAmount
 from spmkit.grid import Earned, Grid, Num, money_grid, pay, rate_text, scaled
 from spmkit.tables import PPB
 
@@ -27,11 +26,15 @@ class Spif(Component):
     editable: ClassVar[tuple[str, ...]] = ("cap",)
 
     type: Literal["spif"] = "spif"
-    window: tuple[date, date]
-    per_deal: NonNegative | None = None
-    rate: Decimal | None = None
+    window: tuple[PlanDate, PlanDate]
+    per_deal: SignedAmount | None = None
+    rate: Rate | None = None
     clawback: bool = False
     rollup: bool = False
+
+    def negative_values(self) -> list[str]:
+        return [key for key, v in (("per_deal", self.per_deal), ("rate", self.rate))
+                if v is not None and v < 0]
 
     @model_validator(mode="after")
     def _check(self) -> Spif:

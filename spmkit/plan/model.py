@@ -20,10 +20,21 @@ from spmkit.components import (  # noqa: F401  (re-exported: the plan's vocabula
     Cap,
     Commission,
     Component,
+    Measure,
     Spif,
     Tiers,
 )
-from spmkit.components.base import Frozen, NonNegative, component_type
+from spmkit.components.base import component_type
+from spmkit.components.fields import (  # noqa: F401  (re-exported)
+    DATE_MAX,
+    DATE_MIN,
+    MAX_BANDS,
+    MAX_COMPONENTS,
+    MAX_NAME,
+    YEAR_START_MAX,
+    Frozen,
+    Share,
+)
 
 
 class Plan(Frozen):
@@ -33,12 +44,12 @@ class Plan(Frozen):
     ``Plan.model_validate(dict)``.
     """
 
-    plan: str = Field(min_length=1)
+    plan: str = Field(min_length=1, max_length=MAX_NAME)
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     year_start: date
     period: Literal["month", "quarter", "year"]
     credit: Literal["direct", "rollup"] = "direct"
-    phasing: tuple[NonNegative, ...] | None = None
+    phasing: tuple[Share, ...] | None = Field(default=None, max_length=12)
     components: tuple[SerializeAsAny[Component], ...] = Field(min_length=1)
 
     @field_validator("year_start")
@@ -46,6 +57,10 @@ class Plan(Frozen):
     def _first_of_month(cls, value: date) -> date:
         if value.day != 1:
             raise ValueError("year_start must be the first day of a month (e.g. 2026-02-01)")
+        if not DATE_MIN <= value <= YEAR_START_MAX:
+            raise ValueError(f"year_start {value} is out of range: it must be between "
+                             f"{DATE_MIN} and {YEAR_START_MAX} (the plan year must end "
+                             f"before {DATE_MAX})")
         return value
 
     @field_validator("components", mode="before")
@@ -53,6 +68,9 @@ class Plan(Frozen):
     def _dispatch(cls, value: Any) -> Any:
         if not isinstance(value, (list, tuple)):
             raise ValueError("components must be a list")
+        if len(value) > MAX_COMPONENTS:
+            raise ValueError(f"{len(value):,} components: a plan may have at most "
+                             f"{MAX_COMPONENTS:,}")
         out = []
         for item in value:
             if isinstance(item, Component):

@@ -36,8 +36,12 @@ def plot_attainment_bands(bands: pd.DataFrame, ax: Any = None) -> Any:
 
     if ax is None:
         _, ax = plt.subplots()
+    from spmkit.report.figures import mpl_text
+
     colors = ["C1" if b in ("<50%", "50-75%", "75-100%") else "C0" for b in bands["band"]]
-    ax.bar(bands["band"], bands["reps"], color=colors)
+    x = range(len(bands))
+    ax.bar(x, bands["reps"], color=colors)
+    ax.set_xticks(x, [mpl_text(b) for b in bands["band"]])
     ax.set_xlabel("replayed attainment")
     ax.set_ylabel("reps")
     return ax

@@ -26,6 +26,7 @@ from spmkit.scenario.metrics import BANDS, band_index
 __all__ = [
     "COST_OF_SALES_NORM",
     "QUOTA_ATTAINMENT_NORM",
+    "mpl_text",
     "plot_attainment_distribution",
     "plot_pay_curves",
     "plot_payout_distribution",
@@ -43,6 +44,17 @@ PAYOUT_BINS = ("<50%", "50-100%", "100-150%", "150-200%", ">=200%")
 _PAYOUT_EDGES = np.array([0.5, 1.0, 1.5, 2.0])
 CHANGE_BUCKETS = ("Lose over 10%", "Lose up to 10%", "No change", "Gain up to 10%",
                   "Gain over 10%")
+
+
+def mpl_text(text: object) -> str:
+    """User text (a plan name, a region, a column) as matplotlib shows it, literally.
+
+    Matplotlib reads text between two ``$`` as math: a plan named ``Plan $$`` or
+    ``$\\frac{a}{b}$`` would be typeset, or fail to draw.  Every ``$`` is escaped so it shows
+    as itself; call this on every user string that reaches a label, title, legend or tick
+    (after any wrapping, so an escape is never split).
+    """
+    return str(text).replace("$", r"\$")
 
 
 def _axes(ax: Axes | None, size: tuple[float, float] = (8.0, 4.5)) -> Axes:
@@ -92,13 +104,15 @@ def _grouped_bars(ax: Axes, labels: Sequence[str], series: list[tuple[str, np.nd
     for i, (name, values) in enumerate(series):
         pos = x - 0.4 + width * (i + 0.5)
         if horizontal:
-            ax.barh(pos, values, height=width, label=name, color=f"C{first_color + i}")
+            ax.barh(pos, values, height=width, label=mpl_text(name),
+                    color=f"C{first_color + i}")
         else:
-            ax.bar(pos, values, width=width, label=name, color=f"C{first_color + i}")
+            ax.bar(pos, values, width=width, label=mpl_text(name), color=f"C{first_color + i}")
+    shown = [mpl_text(label) for label in labels]
     if horizontal:
-        ax.set_yticks(x, labels)
+        ax.set_yticks(x, shown)
     else:
-        ax.set_xticks(x, labels)
+        ax.set_xticks(x, shown)
     if len(series) > 1:
         ax.legend(frameon=False)
 
@@ -122,7 +136,7 @@ def plot_pay_curves(pay_curves: pd.DataFrame, ax: Axes | None = None) -> Axes:
     for i, (name, rows) in enumerate(_plans(pay_curves)):
         rows = rows.sort_values("attainment")
         y = rows["payout_pct_of_target"] if use_pct else rows["payout_cents"]
-        ax.plot(rows["attainment"], y, label=name, color=f"C{i}", linewidth=2)
+        ax.plot(rows["attainment"], y, label=mpl_text(name), color=f"C{i}", linewidth=2)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     if use_pct:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
@@ -231,7 +245,7 @@ def plot_attainment_distribution(data: pd.DataFrame, ax: Axes | None = None) -> 
         series.append((name, counts / n if n else np.zeros(len(BANDS))))
         if n:
             at_quota = counts[3:].sum() / n
-            prefix = f"{name}: " if len(per_plan) > 1 else ""
+            prefix = f"{mpl_text(name)}: " if len(per_plan) > 1 else ""
             notes.append(f"{prefix}{at_quota:.0%} of reps at or above quota")
     _grouped_bars(ax, BANDS, series)
     lo, hi = QUOTA_ATTAINMENT_NORM
@@ -268,7 +282,7 @@ def plot_sensitivity(sensitivity: pd.DataFrame, ax: Axes | None = None) -> Axes:
     for i, (name, rows) in enumerate(_plans(sensitivity)):
         rows = rows.sort_values("sales_change")
         ax.plot(rows["sales_change"], rows["cost_of_sales"], marker="o", markersize=3,
-                label=name, color=f"C{i}", linewidth=2)
+                label=mpl_text(name), color=f"C{i}", linewidth=2)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=1))
     ax.set_xlabel("Change in sales against this year")
@@ -315,7 +329,7 @@ def plot_winners_losers(data: pd.DataFrame, ax: Axes | None = None, *,
         ax.axvline(0, color="black", linewidth=0.8)
         _money_axis(ax, "x")
         ax.set_xlabel("Change in total payout against the baseline")
-        ax.set_title(f"Payout change by {by or 'segment'}")
+        ax.set_title(f"Payout change by {mpl_text(by or 'segment')}")
         ax.grid(True, axis="x", alpha=0.3)
         return ax
     series = []
@@ -362,7 +376,7 @@ def plot_risk(risk: pd.DataFrame | pd.Series, ax: Axes | None = None) -> Axes:
         ax.annotate(f"{_short_money(mid / 100)}\n({_short_money(lo / 100)}-"
                     f"{_short_money(hi / 100)})", (xi, hi), textcoords="offset points",
                     xytext=(0, 4), ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(x, [textwrap.fill(n, 16) for n in names])
+    ax.set_xticks(x, [mpl_text(textwrap.fill(n, 16)) for n in names])
     _money_axis(ax)
     low = min(0.0, float(p10.min()) * 1.2) if len(p10) else 0.0
     ax.set_ylim(low, max(float(p90.max()) * 1.2, 1.0) if len(p90) else 1.0)

@@ -4,8 +4,11 @@ A report is a parameterized notebook from the project's ``notebooks/`` folder (s
 the wheel as ``spmkit/notebooks/``).  :func:`run_notebook` executes it in a fresh kernel,
 renders ``report.html`` (outputs only, sanitized; see :mod:`spmkit.report.html`), keeps
 ``report.ipynb`` and the files the notebook wrote itself (its ``metrics_path`` sidecar and,
-when the notebook takes one, its ``tables_path`` workbook).  Everything is staged and moved
-into the output folder only when all of it succeeded.
+when the notebook takes one, its ``tables_path`` workbook).  Everything is staged and the
+files appear in the output folder together, as one set (:func:`spmkit.outputs.atomic_dir`),
+only when all of it succeeded; the kernel's working folder, connection file and sockets
+live in a private ``spmkit-run-*`` folder that goes with the run
+(:func:`spmkit.outputs.scratch_dir`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
@@ -23,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from spmkit.errors import SpmkitError
-from spmkit.outputs import atomic_dir
+from spmkit.outputs import atomic_dir, scratch_dir
 
 __all__ = [
     "AUDIENCES",
@@ -169,15 +171,19 @@ def _execution_error(name: str, exc: Exception) -> SpmkitError:
     return SpmkitError(f"notebook {name}: failed{where}: {ename}: {message}")
 
 
-def _kernel_options() -> dict[str, Any]:
-    """Talk to the kernel over local IPC sockets (in the run's private working folder)
-    rather than TCP ports, where the platform has them; keep its log off our stderr."""
-    quiet = {"extra_arguments": ["--Application.log_level=CRITICAL"]}
-    if os.name != "posix":
-        return quiet
+def _kernel_options(workdir: Path) -> dict[str, Any]:
+    """Keep the kernel's connection file (and, where the platform has them, its IPC
+    sockets rather than TCP ports) in the run's private working folder, so they go when it
+    goes; keep the kernel's log off our stderr."""
     from traitlets.config import Config
 
-    return {"config": Config({"KernelManager": {"transport": "ipc"}}), **quiet}
+    connection = workdir / "kernel.json"
+    manager: dict[str, Any] = {"connection_file": str(connection)}
+    # a socket path must stay under the platform's limit (108 bytes on Linux)
+    if os.name == "posix" and len(str(workdir / "kernel-ipc-99")) < 100:
+        manager["transport"] = "ipc"
+    return {"config": Config({"KernelManager": manager}),
+            "extra_arguments": ["--Application.log_level=CRITICAL"]}
 
 
 def run_notebook(notebook: str, parameters: Mapping[str, Any], out_dir: str | Path, *,
@@ -194,7 +200,9 @@ def run_notebook(notebook: str, parameters: Mapping[str, Any], out_dir: str | Pa
         this function to files in the staging folder; ``audience`` is set from the
         argument.
     out_dir
-        Output folder; created if needed.  Files of the same names are replaced.
+        Output folder; created if needed.  The files replace the previous report's set
+        there (a file of that set this run does not write is removed; other files are
+        kept).
     audience
         ``"executive"`` (aggregates only; Papermill's parameters are stripped from the
         saved ``report.ipynb``) or ``"analyst"``.
@@ -222,7 +230,7 @@ def run_notebook(notebook: str, parameters: Mapping[str, Any], out_dir: str | Pa
     source = shipped_notebook(notebook)
     declared = papermill.inspect_notebook(str(source))
     out_dir = Path(out_dir).resolve()  # the kernel runs in another folder
-    with atomic_dir(out_dir) as stage, tempfile.TemporaryDirectory(prefix="spmkit-run-") as cwd:
+    with atomic_dir(out_dir, kind="report") as stage, scratch_dir() as cwd:
         params = dict(json_safe(dict(parameters)))
         params["audience"] = audience
         files = {"metrics": stage / "metrics.json"}
@@ -235,8 +243,8 @@ def run_notebook(notebook: str, parameters: Mapping[str, Any], out_dir: str | Pa
         try:
             papermill.execute_notebook(
                 str(source), str(executed), parameters=params, kernel_name="python3",
-                cwd=cwd, progress_bar=False, log_output=False, start_timeout=start_timeout,
-                request_save_on_cell_execute=False, **_kernel_options(),
+                cwd=str(cwd), progress_bar=False, log_output=False, start_timeout=start_timeout,
+                request_save_on_cell_execute=False, **_kernel_options(cwd),
             )
         except PapermillExecutionError as exc:
             raise _execution_error(notebook, exc) from None

@@ -19,7 +19,10 @@ A manifest::
         seed: 0                   # optional seed (default 0)
         title: AE plan 2026       # optional report title
 
-Paths in a manifest are relative to the manifest's folder.
+Paths in a manifest are relative to the manifest's folder, and the ``out`` folders must lie
+inside it unless ``allow_outside`` (``--allow-outside``) is given.  A report's folder is an
+output set (:mod:`spmkit.outputs`): a failed or stopped report leaves the previous one, and
+no empty folders.
 """
 
 from __future__ import annotations
@@ -183,6 +186,9 @@ def load_manifest(path: str | Path) -> Manifest:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(Problem(str(path), f"cannot read the manifest: {exc.strerror}")) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(Problem(str(path), f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} "
+                                 f"at offset {exc.start}); save the manifest as UTF-8")) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else None
@@ -221,8 +227,23 @@ class RunOutcome:
     error: str = ""
 
 
-def run_manifest(path: str | Path, *,
-                 run_date: date | None = None) -> tuple[Path, list[RunOutcome]]:
+def _check_outs(path: Path, manifest: Manifest, base: Path) -> None:
+    """Every ``out`` of the manifest lies inside the manifest's folder ``base``."""
+    problems = []
+    outs = [("out", manifest.out)]
+    outs += [(f"reports[{i}].out", spec.out) for i, spec in enumerate(manifest.reports)
+             if spec.out is not None]
+    for where, out in outs:
+        if not (base / out).resolve().is_relative_to(base):
+            problems.append(Problem(str(path), f"out {out!r} lies outside the manifest's "
+                                    f"folder {base}; use a folder inside it, or pass "
+                                    "--allow-outside", where=where))
+    if problems:
+        raise InputError(problems)
+
+
+def run_manifest(path: str | Path, *, run_date: date | None = None,
+                 allow_outside: bool = False) -> tuple[Path, list[RunOutcome]]:
     """Run every report of the manifest at ``path``; a failure does not stop the others.
 
     Each report goes to ``<out>/<YYYY-MM-DD>/<name>/`` (``out`` from the report, else the
@@ -236,15 +257,26 @@ def run_manifest(path: str | Path, *,
         The manifest file.
     run_date
         The date naming the folder (default: today).
+    allow_outside
+        Let ``out`` folders lie outside the manifest's folder (else an error, before any
+        report runs).
 
     Returns
     -------
     (pathlib.Path, list[RunOutcome])
         The index file and one outcome per report, in manifest order.
+
+    Raises
+    ------
+    SpmkitError
+        The manifest is unreadable or invalid, or an ``out`` lies outside its folder; no
+        report runs then.
     """
     path = Path(path)
     manifest = load_manifest(path)
     base = path.resolve().parent
+    if not allow_outside:
+        _check_outs(path, manifest, base)
     day = (run_date or date.today()).isoformat()
     root = base / manifest.out / day
     outcomes = []

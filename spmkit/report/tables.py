@@ -1,27 +1,39 @@
-"""Display formatting of the scenario frames for reports: presentation only.
+"""What a scenario report shows each audience, and its display formatting.
 
 The computing rooms (``spmkit.scenario``) return numbers: money as int64 cents in columns
-named ``*_cents``, shares and attainment as fractions.  The functions here turn such frames
-into text for people ("1,234.56", "12.3%") and never compute a payout.  Nothing here is
-used to produce a number that a test or the metrics sidecar reads.
+named ``*_cents``, shares and attainment as fractions.  :func:`report_tables` decides which
+of those numbers an audience may see (an executive never sees one person's pay, not even
+by combining figures); the other functions turn frames into text for people ("1,234.56",
+"12.3%") or into a workbook.  Nothing here computes a payout.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from spmkit.errors import SpmkitError
 from spmkit.money import money_text as money
+from spmkit.scenario.metrics import movers, segment_labels, top_fifth
+
+if TYPE_CHECKING:
+    from spmkit.scenario import Comparison
 
 __all__ = [
+    "FORMULA_TRIGGERS",
     "IDENTITY_COLUMNS",
+    "MIN_GROUP_REPS",
     "PERCENT_WORDS",
+    "ReportTables",
     "bands_table",
     "decision_paragraph",
     "drop_identity",
@@ -32,6 +44,7 @@ __all__ = [
     "sensitivity_table",
     "number",
     "pct",
+    "report_tables",
     "suppress_small_groups",
     "write_workbook",
 ]
@@ -172,6 +185,10 @@ def suppress_small_groups(segments: pd.DataFrame, *, min_reps: int = 5,
                           reps_column: str = "reps") -> tuple[pd.DataFrame, int]:
     """Rows of a segment frame whose group has at least ``min_reps`` reps.
 
+    This protects one table on its own.  A report that shows several groupings of the same
+    reps (regions and roles, with totals) must decide them together:
+    :func:`report_tables` does that for the scenario report.
+
     An executive report shows only aggregates; a group of fewer than ``min_reps`` people
     could identify someone's pay, so it is left out (and counted, so the report can say so).
 
@@ -202,13 +219,353 @@ def suppress_small_groups(segments: pd.DataFrame, *, min_reps: int = 5,
     return segments.loc[keep].reset_index(drop=True), int((~keep).sum())
 
 
+# --- what an audience may see ----------------------------------------------------------
+
+#: Smallest number of reps whose pay an executive report shows as one figure (a sum, a
+#: share or a distribution).
+MIN_GROUP_REPS = 5
+
+#: Headline columns that count reps: the only per-plan figures an executive sees of a plan
+#: paying fewer than the minimum group of reps.
+_COUNT_COLUMNS = ("plan", "reps", "reps_without_quota")
+_DELTA_COLUMNS = ("delta_cents", "delta_pct")
+_AUDIENCES = ("executive", "analyst")
+
+
+@dataclass(frozen=True)
+class ReportTables:
+    """The frames one audience's scenario report shows (see :func:`report_tables`).
+
+    Attributes
+    ----------
+    audience : {"executive", "analyst"}
+    min_reps : int
+        Smallest group shown to an executive.
+    baseline : str
+        Name of the baseline plan.
+    plans : tuple of str
+        Every plan of the comparison, baseline first (also those whose figures are hidden).
+    headline : DataFrame
+        ``Comparison.headline``; for an executive, figures that are not shown are missing
+        (``NA``/``NaN``): every figure but the rep counts of a small plan, a top-fifth share
+        about fewer than ``min_reps`` reps, the change against a hidden baseline.
+    segments : DataFrame
+        ``Comparison.segments`` without the rows an executive may not see.
+    bands, sensitivity, risk, pay_curves : DataFrame
+        The comparison's frames without the plans whose figures are hidden.
+    outcomes, rep_deltas : DataFrame
+        Rep-level rows.  Analyst: as computed.  Executive: only for drawing aggregate
+        figures (shares of reps per bin), without names and ids, and without the plans
+        whose figures are hidden; never shown as a table or written to the workbook.
+    metrics : dict
+        The headline numbers per plan, JSON-safe (``Comparison.metrics`` of the headline
+        above: a hidden figure is ``None``).
+    small_plans : tuple of str
+        Plans paying fewer than ``min_reps`` reps (executive; empty for an analyst).
+    hidden_segments : dict
+        ``by`` (region, role) -> number of segment rows not shown.
+    """
+
+    audience: str
+    min_reps: int
+    baseline: str
+    plans: tuple[str, ...]
+    headline: pd.DataFrame
+    segments: pd.DataFrame
+    bands: pd.DataFrame
+    sensitivity: pd.DataFrame
+    risk: pd.DataFrame
+    pay_curves: pd.DataFrame
+    outcomes: pd.DataFrame
+    rep_deltas: pd.DataFrame
+    metrics: dict[str, dict[str, Any]]
+    small_plans: tuple[str, ...] = ()
+    hidden_segments: Mapping[str, int] = dataclasses.field(default_factory=dict)
+
+    @property
+    def executive(self) -> bool:
+        """Whether this is the executive (aggregates only) view."""
+        return self.audience == "executive"
+
+    def movers(self, plan: str, n: int = 10) -> pd.DataFrame:
+        """The ``n`` reps who gain most and lose most under ``plan`` (analyst view only).
+
+        Raises
+        ------
+        SpmkitError
+            In the executive view, or ``plan`` is not a scenario.
+        """
+        if self.executive:
+            raise SpmkitError("movers: the executive view shows no rep")
+        if plan not in self.plans[1:]:
+            raise SpmkitError(f"{plan!r} is not a scenario of this comparison")
+        return movers(self.rep_deltas[self.rep_deltas["plan"] == plan], n)
+
+    def segment_rows(self, by: str) -> pd.DataFrame:
+        """The shown rows of :attr:`segments` for one ``by`` (``region`` or ``role``)."""
+        if "by" not in self.segments.columns:  # a report without scenarios has none
+            return self.segments.iloc[0:0]
+        return self.segments[self.segments["by"].astype("str") == by].reset_index(drop=True)
+
+    def sheets(self) -> dict[str, pd.DataFrame]:
+        """The workbook sheets of this view (see :func:`write_workbook`): ``headline,
+        segments, bands, sensitivity, risk``, and for an analyst ``rep_deltas`` and
+        ``rep_outcomes``."""
+        out = {"headline": self.headline, "segments": self.segments, "bands": self.bands,
+               "sensitivity": self.sensitivity, "risk": self.risk}
+        if not self.executive:
+            out.update(rep_deltas=self.rep_deltas, rep_outcomes=self.outcomes)
+        return out
+
+
+def report_tables(comparison: Comparison, audience: str = "executive", *,
+                  min_reps: int = MIN_GROUP_REPS) -> ReportTables:
+    """Every table of a scenario report for one audience, confidential figures removed.
+
+    An analyst sees everything.  An executive sees aggregates only, decided over all the
+    report's tables together so that no figure, nor any sum or difference of figures,
+    gives the pay of one rep or of fewer than ``min_reps`` reps:
+
+    1. A plan paying fewer than ``min_reps`` reps shows only its rep counts: no total,
+       change, cost, share, band, quantile, sensitivity, risk or curve, and its segment
+       rows are hidden (each holds fewer than ``min_reps`` of its reps).  A baseline that
+       small also hides every scenario's change against it.
+    2. A segment row (plan, region or role) is hidden when the baseline or the plan pays
+       between 1 and ``min_reps - 1`` of its reps.  The top-fifth payout share is hidden
+       when the top fifth, or the other reps with a quota, are fewer than ``min_reps``.
+    3. Complementary suppression: every shown figure is a sum of pay over a set of reps
+       (the plan totals, each region and role row of every scenario, and the top fifth
+       and the rest), so together they form a linear system.  While some combination of
+       them gives a hidden figure of rule 2, the pay of one rep, or the pay of a group
+       of fewer than ``min_reps`` reps that share a region, a role or both, the smallest
+       segment (then the top-fifth share) used by that combination is hidden too.  A
+       baseline figure is hidden in every scenario's table that repeats it.
+
+    Parameters
+    ----------
+    comparison : spmkit.scenario.Comparison
+        What :func:`spmkit.scenario.compare` returned.
+    audience : {"executive", "analyst"}
+    min_reps : int
+        Smallest group an executive sees (at least 2).
+
+    Returns
+    -------
+    ReportTables
+
+    Raises
+    ------
+    SpmkitError
+        Unknown audience, or ``min_reps`` below 2.
+    """
+    if audience not in _AUDIENCES:
+        raise SpmkitError(f"audience {audience!r}: must be one of {', '.join(_AUDIENCES)}")
+    if int(min_reps) < 2:
+        raise SpmkitError(f"min_reps {min_reps}: must be at least 2")
+    min_reps = int(min_reps)
+    plans = tuple(str(p) for p in comparison.plans)
+    base = plans[0]
+    if audience == "analyst":
+        return ReportTables(
+            audience=audience, min_reps=min_reps, baseline=base, plans=plans,
+            headline=comparison.headline, segments=comparison.segments,
+            bands=comparison.bands, sensitivity=comparison.sensitivity,
+            risk=comparison.risk, pay_curves=comparison.pay_curves,
+            outcomes=comparison.outcomes, rep_deltas=comparison.rep_deltas,
+            metrics=comparison.metrics(), hidden_segments={})
+    system = _FigureSystem(comparison.outcomes, comparison.segments, plans, min_reps)
+    hidden = system.suppress()
+    shown_plan = {p: ("headline", p) not in hidden for p in plans}
+    small = tuple(p for p in plans if system.payees[p] < min_reps)
+
+    shown = [p for p in plans if shown_plan[p]]
+    headline = comparison.headline.copy()
+    names = headline["plan"].astype("str")
+    plan_hidden = ~names.isin(shown).to_numpy()
+    top_hidden = names.isin([p for p in plans if ("top_fifth", p) in hidden]).to_numpy()
+    for col in headline.columns:
+        if col in _COUNT_COLUMNS:
+            continue
+        mask = plan_hidden.copy()
+        if col == "top_fifth_payout_share":
+            mask |= top_hidden
+        if col in _DELTA_COLUMNS and not shown_plan[base]:
+            mask[:] = True
+        if mask.any():
+            headline[col] = _with_missing(headline[col], mask)
+
+    def visible(frame: pd.DataFrame, *, need_baseline: bool = False) -> pd.DataFrame:
+        if need_baseline and not shown_plan[base]:
+            return frame.iloc[0:0].reset_index(drop=True)
+        if len(shown) == len(plans):
+            return frame.reset_index(drop=True)
+        return frame.loc[frame["plan"].astype("str").isin(shown)].reset_index(drop=True)
+
+    seg = comparison.segments
+    if len(seg):
+        keys = list(zip(seg["plan"].astype("str"), seg["by"].astype("str"),
+                        seg["segment"].astype("str"), strict=True))
+        gone = np.array([("segment", *k) in hidden for k in keys], dtype=bool)
+        hidden_segments = {str(by): int(n) for by, n in
+                           pd.Series(gone).groupby(seg["by"].astype("str").to_numpy())
+                           .sum().items()}
+        segments = seg.loc[~gone].reset_index(drop=True)
+    else:
+        hidden_segments, segments = {}, seg
+    metrics = dataclasses.replace(comparison, headline=headline).metrics()
+    return ReportTables(
+        audience=audience, min_reps=min_reps, baseline=base, plans=plans,
+        headline=headline, segments=segments, bands=visible(comparison.bands),
+        sensitivity=visible(comparison.sensitivity), risk=visible(comparison.risk),
+        pay_curves=visible(comparison.pay_curves, need_baseline=True),
+        outcomes=drop_identity(visible(comparison.outcomes)),
+        rep_deltas=drop_identity(visible(comparison.rep_deltas, need_baseline=True)),
+        metrics=metrics, small_plans=small, hidden_segments=hidden_segments)
+
+
+def _with_missing(values: pd.Series, mask: np.ndarray) -> pd.Series:
+    """``values`` with the masked entries missing: integers become nullable ``Int64``."""
+    if pd.api.types.is_integer_dtype(values.dtype):
+        values = values.astype("Int64")
+    elif pd.api.types.is_bool_dtype(values.dtype):
+        values = values.astype("boolean")
+    elif not pd.api.types.is_numeric_dtype(values.dtype):
+        values = values.astype(object)
+    return values.mask(mask)
+
+
+class _FigureSystem:
+    """The pay sums an executive report could show, as sets of reps, and the display
+    units (headline row, top-fifth share, segment row) that show them.
+
+    A figure is keyed ``("total", plan)``, ``("top", plan)``, ``("rest", plan)`` or
+    ``("segment", plan, by, segment)`` and is the set of that plan's payees it sums.  A
+    unit is keyed ``("headline", plan)``, ``("top_fifth", plan)`` or ``("segment", plan,
+    by, segment)`` (a row of the scenario ``plan``, which shows the baseline's sum of the
+    segment too).  Figures of different plans sum different unknowns (each plan's pay of
+    each rep), so the linear algebra is done plan by plan, over "atoms": the classes of
+    payees that belong to exactly the same figures, since no combination of figures can
+    tell two reps of one atom apart.
+    """
+
+    def __init__(self, outcomes: pd.DataFrame, segments: pd.DataFrame,
+                 plans: tuple[str, ...], min_reps: int) -> None:
+        self.min_reps = min_reps
+        self.plans = plans
+        base = plans[0]
+        figures: dict[tuple, frozenset] = {}
+        units: dict[tuple, list[tuple]] = {}
+        self.payees: dict[str, int] = {}
+        label: dict[str, dict[str, str]] = {"region": {}, "role": {}}
+        for plan in plans:
+            rows = outcomes[outcomes["plan"].astype("str") == plan]
+            ids = rows["rep_id"].astype("str")
+            self.payees[plan] = len(ids)
+            figures[("total", plan)] = frozenset(ids)
+            top = top_fifth(rows).to_numpy(bool)
+            has_q = rows["quota_cents"].to_numpy() > 0
+            figures[("top", plan)] = frozenset(ids[top])
+            figures[("rest", plan)] = frozenset(ids[has_q & ~top])
+            units[("headline", plan)] = [("total", plan)]
+            units[("top_fifth", plan)] = [("top", plan), ("rest", plan)]
+            for by in label:
+                if by in rows.columns:
+                    label[by].update(zip(ids, segment_labels(rows[by]), strict=True))
+        members = {p: figures[("total", p)] for p in plans}
+        if len(segments):
+            for plan, by, segment in zip(segments["plan"].astype("str"),
+                                         segments["by"].astype("str"),
+                                         segments["segment"].astype("str"), strict=True):
+                keys = []
+                for payer in dict.fromkeys((base, plan)):
+                    key = ("segment", payer, by, segment)
+                    figures[key] = frozenset(r for r in members.get(payer, ())
+                                             if label.get(by, {}).get(r) == segment)
+                    keys.append(key)
+                units[("segment", plan, by, segment)] = keys
+        self.figures = figures
+        self.units = units
+
+    def _small(self, key: tuple) -> bool:
+        return 0 < len(self.figures[key]) < self.min_reps
+
+    def primary(self) -> set[tuple]:
+        """Units hidden before any differencing: small plans and small groups."""
+        hidden = set()
+        for unit, keys in self.units.items():
+            plan = unit[1]
+            if self.payees.get(plan, 0) < self.min_reps and unit[0] != "segment":
+                hidden.add(unit)
+            elif any(self._small(k) for k in keys):
+                hidden.add(unit)
+            elif unit[0] == "top_fifth" and min(len(self.figures[k]) for k in keys) \
+                    < self.min_reps:
+                hidden.add(unit)
+        return hidden
+
+    def suppress(self) -> set[tuple]:
+        """The units to hide: :meth:`primary`, then complementary suppression until no
+        protected sum can be worked out from the shown figures."""
+        hidden = self.primary()
+        while True:
+            shown = {k for u, keys in self.units.items() if u not in hidden for k in keys}
+            leak = None
+            for plan in self.plans:
+                leak = self._leak(plan, shown)
+                if leak is not None:
+                    break
+            if leak is None:
+                return hidden
+            figure = min(leak, key=lambda k: (
+                {"segment": 0, "top": 1, "rest": 1}.get(k[0], 2), len(self.figures[k]),
+                sum(k in keys for u, keys in self.units.items() if u not in hidden), k))
+            hidden |= {u for u, keys in self.units.items() if figure in keys}
+
+    def _leak(self, plan: str, shown: set[tuple]) -> list[tuple] | None:
+        """The shown figures of ``plan`` combining into a protected sum, or None."""
+        keys = [k for k in self.figures if k[1] == plan]
+        reps = sorted(self.figures[("total", plan)])
+        if not reps:
+            return None
+        index = {r: i for i, r in enumerate(reps)}
+        member = np.zeros((len(keys), len(reps)), dtype=bool)
+        for i, k in enumerate(keys):
+            member[i, [index[r] for r in self.figures[k]]] = True
+        atoms, size = np.unique(member.T, axis=0, return_counts=True)  # atom x figure
+        figure_atoms = atoms.T.astype(np.float64)  # figure x atom
+        rows = [i for i, k in enumerate(keys) if k in shown]
+        if not rows:
+            return None
+        targets = [np.eye(len(size))[size < self.min_reps]]
+        targets.append(figure_atoms[[i for i, k in enumerate(keys) if self._small(k)]])
+        cells = (figure_atoms[:, None, :] * figure_atoms[None, :, :]).reshape(-1, len(size))
+        weight = cells @ size
+        targets.append(cells[(weight > 0) & (weight < self.min_reps)])
+        target = np.unique(np.vstack(targets), axis=0)
+        if not len(target):
+            return None
+        a = figure_atoms[rows]
+        _, sv, vt = np.linalg.svd(a, full_matrices=False)
+        basis = vt[sv > sv.max() * 1e-9] if sv.size and sv.max() > 0 else vt[:0]
+        residual = target - (target @ basis.T) @ basis
+        found = np.flatnonzero(np.abs(residual).max(axis=1) < 1e-7)
+        if not len(found):
+            return None
+        coef, *_ = np.linalg.lstsq(a.T, target[found[0]], rcond=None)
+        used = [keys[rows[j]] for j in np.flatnonzero(np.abs(coef) > 1e-9)]
+        return used or [keys[rows[0]]]
+
+
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|>~])")
 
 
 def escape_markdown(text: object) -> str:
     """``text`` safe to put inside Markdown: HTML-escaped and Markdown punctuation escaped,
-    so a plan or region name shows as written and is never read as markup."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=True))
+    so a plan or region name shows as written and is never read as markup.  A colon becomes
+    ``&#58;`` so a URL in a name is not turned into a link (inside a link, backslash escapes
+    would show)."""
+    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(str(text), quote=True))
+    return escaped.replace(":", "&#58;")
 
 
 _NUMERIC_TEXT = re.compile(r"^[-+]?[\d,]+(\.\d+)?%?( \([-+]?[\d,]+(\.\d+)?%\))?$")
@@ -280,46 +637,70 @@ def sensitivity_table(sensitivity: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=pd.Index(labels, name="Sales change"), dtype="str")
 
 
+def _shown(value: object) -> bool:
+    return not (value is None or value is pd.NA
+                or (isinstance(value, float | np.floating) and math.isnan(value)))
+
+
 def decision_paragraph(headline: pd.DataFrame, *, baseline: str) -> str:
     """A short Markdown list stating what each plan would cost against the baseline.
 
-    Built only from numbers in ``headline`` (``Comparison.headline``: one row per plan with
-    ``plan``, ``total_payout_cents``, ``cost_of_sales``, ``share_at_or_above_100``,
-    ``delta_cents`` and, when present, ``p10_cents``/``p90_cents`` of the simulated cost).
+    Built only from numbers in ``headline`` (``Comparison.headline``, or the
+    :attr:`ReportTables.headline` of an audience: one row per plan with ``plan``,
+    ``total_payout_cents``, ``cost_of_sales``, ``share_at_or_above_100``, ``delta_cents``
+    and, when present, ``delta_pct`` and ``p10_cents``/``p90_cents`` of the simulated cost).
+    A plan whose total is missing (not shown to this audience) is said to be not shown; a
+    missing change is left out.  The least costly option is named among the plans shown.
     Names are escaped.
     """
     h = headline.set_index("plan", drop=False)
+    shown = [p for p in h.index if _shown(h.loc[p, "total_payout_cents"])]
+    hidden_note = "figures not shown: too few reps to keep each one's pay confidential"
+
+    def change(row: pd.Series) -> str:
+        if not _shown(row.get("delta_cents")):
+            return ""
+        delta = int(row["delta_cents"])
+        text = (f", {money(abs(delta))} {'more' if delta > 0 else 'less'} than the baseline"
+                if delta else ", the same as the baseline")
+        if "delta_pct" in row.index and _shown(row["delta_pct"]):
+            text += f" ({'+' if delta > 0 else ''}{pct(row['delta_pct'])})"
+        return text
+
     base = h.loc[baseline]
-    base_total = int(base["total_payout_cents"])
-    text = [
-        f"- Under the baseline **{escape_markdown(baseline)}** the plan pays "
-        f"**{money(base_total)}**, a cost of sales of {pct(base['cost_of_sales'])}, "
-        f"with {pct(base['share_at_or_above_100'], 0)} of reps at or above quota."
-    ]
+    if baseline in shown:
+        text = [
+            f"- Under the baseline **{escape_markdown(baseline)}** the plan pays "
+            f"**{money(base['total_payout_cents'])}**, a cost of sales of "
+            f"{pct(base['cost_of_sales'])}, with {pct(base['share_at_or_above_100'], 0)} "
+            "of reps at or above quota."
+        ]
+    else:
+        text = [f"- Baseline **{escape_markdown(baseline)}**: {hidden_note}."]
     others = [p for p in h.index if p != baseline]
     for name in others:
         row = h.loc[name]
-        total = int(row["total_payout_cents"])
-        delta = int(row["delta_cents"])
-        change = (f"{money(abs(delta))} {'more' if delta > 0 else 'less'} than the baseline"
-                  if delta else "the same as the baseline")
-        rel = (f" ({'+' if delta > 0 else ''}{pct(row['delta_pct'])})"
-               if "delta_pct" in h.columns and pd.notna(row["delta_pct"]) else "")
+        if name not in shown:
+            text.append(f"- **{escape_markdown(name)}**: {hidden_note}.")
+            continue
         text.append(
-            f"- **{escape_markdown(name)}** would pay **{money(total)}**, {change}{rel}; "
-            f"cost of sales {pct(row['cost_of_sales'])}, "
+            f"- **{escape_markdown(name)}** would pay **{money(row['total_payout_cents'])}**"
+            f"{change(row)}; cost of sales {pct(row['cost_of_sales'])}, "
             f"{pct(row['share_at_or_above_100'], 0)} of reps at or above quota."
         )
-    if others:
-        cheapest = min(h.index, key=lambda p: int(h.loc[p, "total_payout_cents"]))
-        text.append(f"- On last year's sales the least costly option is "
+    if others and len(shown) > 1:
+        cheapest = min(shown, key=lambda p: int(h.loc[p, "total_payout_cents"]))
+        among = "" if len(shown) == len(h) else " of the plans shown"
+        text.append(f"- On last year's sales the least costly option{among} is "
                     f"**{escape_markdown(cheapest)}**.")
     if {"p10_cents", "p90_cents"} <= set(h.columns):
+        ranged = [p for p in shown if _shown(h.loc[p, "p10_cents"])]
         spans = "; ".join(
             f"{escape_markdown(p)} {money(h.loc[p, 'p10_cents'])} to "
-            f"{money(h.loc[p, 'p90_cents'])}" for p in h.index)
-        text.append(f"- If sales vary as simulated, the cost falls between P10 and P90 of: "
-                    f"{spans}.")
+            f"{money(h.loc[p, 'p90_cents'])}" for p in ranged)
+        if spans:
+            text.append(f"- If sales vary as simulated, the cost falls between P10 and P90 "
+                        f"of: {spans}.")
     return "\n".join(text)
 
 
@@ -348,13 +729,22 @@ def _excel_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[str], list[str
     return pd.DataFrame(out, index=frame.index), money_cols, pct_cols
 
 
+#: First characters that make a spreadsheet read a cell as a formula (or a DDE call) when
+#: it is typed or imported: such text is written as text, with Excel's quote prefix.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame]) -> Path:
     """Write frames to an Excel workbook, one sheet each, numbers kept as numbers.
 
     Money columns (``*_cents``, and ``p10``/``p50``/``p90``) are written in currency units
     under the name without ``_cents`` with the format ``#,##0.00``; share columns get
-    ``0.0%``.  Sheet names are cut to Excel's 31 characters.  The caller decides which
-    frames an audience may see (see :func:`drop_identity`, :func:`suppress_small_groups`).
+    ``0.0%``.  Sheet names are cut to Excel's 31 characters.  Every text cell (headers
+    included) is a plain string cell, never a formula: a plan, region, role or rep name
+    such as ``=HYPERLINK(...)`` is stored as the text it is, and text starting with one of
+    :data:`FORMULA_TRIGGERS` also gets Excel's quote prefix, so editing the cell keeps it
+    text.  Missing values are empty cells.  The caller decides which frames an audience
+    may see (see :func:`report_tables`).
     """
     from openpyxl.utils import get_column_letter
 
@@ -365,6 +755,9 @@ def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame]) -> Path:
             name = sheet[:31]
             data.to_excel(writer, sheet_name=name, index=False)
             ws = writer.sheets[name]
+            for row in ws.iter_rows():
+                for cell in row:
+                    _as_text(cell)
             for i, col in enumerate(data.columns, start=1):
                 letter = get_column_letter(i)
                 fmt = "#,##0.00" if col in money_cols else "0.0%" if col in pct_cols else None
@@ -373,3 +766,16 @@ def write_workbook(path: str | Path, sheets: dict[str, pd.DataFrame]) -> Path:
                     for cell in ws[letter][1:]:
                         cell.number_format = fmt
     return path
+
+
+def _as_text(cell: Any) -> None:
+    """Keep a string cell a string: openpyxl makes any text starting with ``=`` a formula."""
+    value = cell.value
+    if not isinstance(value, str):
+        return
+    if value == "":  # pandas writes a missing value as ""
+        cell.value = None
+        return
+    cell.data_type = "s"
+    if value.startswith(FORMULA_TRIGGERS):
+        cell.quotePrefix = True

@@ -32,9 +32,13 @@ __all__ = [
     "band_index",
     "kpis",
     "movers",
+    "outcome_deltas",
     "rep_deltas",
     "rep_outcomes",
     "segment_deltas",
+    "segment_labels",
+    "segment_totals",
+    "top_fifth",
 ]
 
 #: Attainment band labels, lowest first; band i starts at ``_EDGES_PCT[i - 1]`` percent.
@@ -171,7 +175,10 @@ def kpis(result) -> pd.Series:
           attainment statistics below.
         - ``median_attainment``, ``share_at_or_above_100``, ``share_below_50`` (float).
         - ``top_fifth_payout_share`` (float): the payout of the top ceil(n/5) reps by
-          attainment (ties broken by ``rep_id``) over the payout of all n reps with a quota.
+          attainment (ties broken by ``rep_id``; see :func:`top_fifth`) over the payout of
+          all n reps with a quota.  With few reps this is one person's share of the pay:
+          what an executive may see of it is decided in the report
+          (:func:`spmkit.report.tables.report_tables`).
         - ``pay_slope`` (float): OLS slope of each rep's payout as a fraction of target on
           attainment (reps with quota and target; NaN with fewer than two distinct
           attainments). 0.8 means 80% of target more pay per 100% more attainment.
@@ -204,14 +211,38 @@ def kpis(result) -> pd.Series:
     return pd.Series(values, dtype=object, name=result.plan.plan)
 
 
+def top_fifth(outcomes: pd.DataFrame) -> pd.Series:
+    """Which reps form the "top fifth" of :func:`kpis`' ``top_fifth_payout_share``.
+
+    Parameters
+    ----------
+    outcomes : DataFrame
+        :func:`rep_outcomes` rows of one plan (``rep_id, quota_cents, attainment``).
+
+    Returns
+    -------
+    Series
+        Boolean, same index: True for the ceil(n/5) reps with the highest attainment among
+        the n reps with a quota (ties broken by ``rep_id``); False for every other rep,
+        including reps without a quota.  The share's denominator is the payout of all n
+        reps with a quota.
+    """
+    has_q = outcomes["quota_cents"].to_numpy() > 0
+    q = outcomes[has_q]
+    mask = pd.Series(False, index=outcomes.index)
+    if len(q):
+        top = max(1, math.ceil(len(q) / 5))
+        ranked = q.sort_values(["attainment", "rep_id"], ascending=[False, True],
+                               kind="stable")
+        mask[ranked.index[:top]] = True
+    return mask
+
+
 def _top_fifth_share(q: pd.DataFrame) -> float:
-    n = len(q)
-    if not n:
+    if not len(q):
         return math.nan
-    top = max(1, math.ceil(n / 5))
-    ranked = q.sort_values(["attainment", "rep_id"], ascending=[False, True], kind="stable")
-    pay = ranked["payout_cents"].to_numpy(np.int64)
-    return _ratio(int(pay[:top].sum()), int(pay.sum()))
+    pay = q["payout_cents"].to_numpy(np.int64)
+    return _ratio(int(pay[top_fifth(q).to_numpy()].sum()), int(pay.sum()))
 
 
 def _pay_slope(q: pd.DataFrame) -> float:
@@ -239,8 +270,13 @@ def rep_deltas(baseline_result, result) -> pd.DataFrame:
         NaN when the baseline paid 0).  Sorted by ``delta_cents`` (biggest losers first),
         then ``rep_id``.
     """
-    base = rep_outcomes(baseline_result).set_index("rep_id")
-    new = rep_outcomes(result).set_index("rep_id")
+    return outcome_deltas(rep_outcomes(baseline_result), rep_outcomes(result))
+
+
+def outcome_deltas(baseline_outcomes: pd.DataFrame, outcomes: pd.DataFrame) -> pd.DataFrame:
+    """:func:`rep_deltas` from two :func:`rep_outcomes` frames (baseline first)."""
+    base = baseline_outcomes.set_index("rep_id")
+    new = outcomes.set_index("rep_id")
     ids = new.index.union(base.index, sort=False).sort_values()
     new_r, base_r = new.reindex(ids), base.reindex(ids)
     out = pd.DataFrame({"rep_id": ids.astype("str")})
@@ -283,10 +319,14 @@ def segment_deltas(baseline_result, result, by: str = "region") -> pd.DataFrame:
     """
     if by not in ("region", "role"):
         raise SpmkitError(f"segment_deltas: by must be 'region' or 'role', not {by!r}")
-    d = rep_deltas(baseline_result, result)
-    seg = d[by].fillna("(none)").astype("str")
-    seg = seg.where(seg.str.strip() != "", "(none)")
-    g = d.assign(segment=seg).groupby("segment", sort=True)
+    return segment_totals(rep_deltas(baseline_result, result), by)
+
+
+def segment_totals(deltas: pd.DataFrame, by: str) -> pd.DataFrame:
+    """:func:`segment_deltas` from a :func:`rep_deltas` frame, grouped by its ``by`` column
+    (labels as :func:`segment_labels`)."""
+    d = deltas
+    g = d.assign(segment=segment_labels(d[by])).groupby("segment", sort=True)
     out = pd.DataFrame({
         "reps": g.size().astype(np.int64),
         "baseline_payout_cents": g["baseline_payout_cents"].sum().astype(np.int64),
@@ -300,6 +340,13 @@ def segment_deltas(baseline_result, result, by: str = "region") -> pd.DataFrame:
         out["delta_pct"] = np.where(b != 0, (p - b) / np.where(b != 0, b, 1), np.nan)
     out = out.sort_values(["delta_cents", "segment"], kind="stable").reset_index(drop=True)
     return out[SEGMENT_COLUMNS]
+
+
+def segment_labels(values: pd.Series) -> pd.Series:
+    """The segment each rep falls in for :func:`segment_deltas`: the region or role as
+    text, ``"(none)"`` when it is missing or blank.  Same index as ``values``."""
+    seg = values.fillna("(none)").astype("str")
+    return seg.where(seg.str.strip() != "", "(none)")
 
 
 def movers(deltas: pd.DataFrame, n: int = 5) -> pd.DataFrame:
