@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 
 from spmkit.components import COMPONENT_TYPES, Component, MeasureSpec
-from spmkit.components.base import NonNegative
+from spmkit.components.fields import Amount
 from spmkit.errors import PlanError
 from spmkit.grid import Earned, Grid, Num, money_grid, pay, scaled
 
@@ -37,8 +37,8 @@ class Kicker(Component):
     cap_kinds: ClassVar[tuple[str, ...]] = ("amount",)
 
     type: Literal["kicker"] = "kicker"
-    amount: NonNegative
-    min_credit: NonNegative = Decimal(0)
+    amount: Amount
+    min_credit: Amount = Decimal(0)
 
     def measures(self) -> dict[str, MeasureSpec]:
         return {"value": MeasureSpec(value="amount", filter=self.filter_items())}

@@ -150,6 +150,8 @@ class Commission(Measured):
         return self
 
     def negative_values(self) -> list[str]:
+        if self.tiers is None and self.rates is None:
+            return []  # the shape check says what is missing
         if self.rates is not None:
             return [f"rates[{i}].rate" for i, row in enumerate(self.rates) if row.rate < 0]
         return [f"bands[{i}].{key}" for i, b in enumerate(self.tiers.bands)
