@@ -24,7 +24,18 @@ import pandas as pd
 
 from spmkit.crediting import PPB, credit_lines
 from spmkit.errors import InputError, Problem, SpmkitError
-from spmkit.money import CONTEXT, format_cents, format_money, money_text, round_cents
+from spmkit.money import (
+    CONTEXT,
+    CentsOverflowError,
+    checked_cumsum,
+    checked_group_sum,
+    format_cents,
+    format_money,
+    money_text,
+    overflow_problem,
+    round_cents,
+    sum_cents,
+)
 from spmkit.outputs import atomic_dir
 from spmkit.periods import Periods, plan_periods
 from spmkit.plan import Bonus, Commission, Component, Plan, Spif
@@ -137,7 +148,19 @@ def _scaled(grid_values: np.ndarray, num: _Num, scale: np.ndarray | None) -> np.
 
 
 def _windows(values: np.ndarray, basis: str) -> np.ndarray:
-    return np.cumsum(values, axis=-1) if basis == "ytd" else values
+    if basis != "ytd":
+        return values
+    if values.dtype != np.int64:
+        return np.cumsum(values, axis=-1)
+    return _cumsum_cents(values, "a year-to-date sum")
+
+
+def _cumsum_cents(values: np.ndarray, what: str, source: str = "payouts") -> np.ndarray:
+    """Running sums of cents over periods; beyond int64 is an error, never a wrapped number."""
+    out, over = checked_cumsum(values, axis=-1)
+    if over.any():
+        raise CentsOverflowError(overflow_problem(source, what))
+    return out
 
 
 def _cap_cents(comp: Component, grid: Grid) -> np.ndarray | None:
@@ -164,16 +187,17 @@ def _pay(comp: Component, grid: Grid, earnings: np.ndarray, basis: str) -> tuple
             earnings = np.minimum(earnings, capn[:, None])
         to_date = round_cents(earnings)
         prev = np.concatenate([np.zeros_like(to_date[..., :1]), to_date[..., :-1]], axis=-1)
-        return to_date, to_date - prev
+        return to_date, sum_cents(np.stack([to_date, -prev]), axis=0, source="payouts",
+                                  what=f"a payout of component {comp.id!r}")
     lines = round_cents(earnings)
     if cap is None:
-        return np.cumsum(lines, axis=-1), lines
+        return _cumsum_cents(lines, f"the earnings to date of component {comp.id!r}"), lines
     paid = np.zeros(lines.shape[:-1], dtype=np.int64)
     out = np.empty_like(lines)
     for k in range(lines.shape[-1]):  # periods, not reps
         out[..., k] = np.minimum(lines[..., k], cap - paid)
         paid = paid + out[..., k]
-    return np.cumsum(out, axis=-1), out
+    return _cumsum_cents(out, f"the earnings to date of component {comp.id!r}"), out
 
 
 def _band_rates(comp: Commission, grid: Grid, num: _Num) -> list[np.ndarray]:
@@ -415,12 +439,18 @@ def _filter_mask(comp: Component, lines: pd.DataFrame) -> np.ndarray:
 
 
 def _sum_grid(codes: np.ndarray, k: np.ndarray, values: np.ndarray, shape: tuple[int, int],
-              mask: np.ndarray) -> np.ndarray:
-    """Sum int64 values into a dense (R, K) grid, exactly."""
+              mask: np.ndarray, overflow: Callable[[int, int], Problem] | None = None
+              ) -> np.ndarray:
+    """Sum int64 values into a dense (R, K) grid, exactly; a sum beyond int64 is an error
+    (``overflow(rep, period)`` says which)."""
     keys = codes[mask] * shape[1] + k[mask]
-    sums = pd.Series(values[mask]).groupby(keys).sum()
+    at, sums, over = checked_group_sum(keys, values[mask])
+    if over.any():
+        r, p = divmod(int(at[over][0]), shape[1])
+        raise CentsOverflowError(overflow(r, p) if overflow is not None else overflow_problem(
+            "credit lines", "the sum of a rep's credit in a period"))
     out = np.zeros(shape[0] * shape[1], dtype=np.int64)
-    out[sums.index.to_numpy(np.int64)] = sums.to_numpy(np.int64)
+    out[at.astype(np.int64)] = sums
     return out.reshape(shape)
 
 
@@ -458,7 +488,14 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
     use = (k_all >= 0) & (codes >= 0)
     shape = (len(payees), periods.count)
     amount = lines["amount_cents"].to_numpy(np.int64)
-    credit = _sum_grid(codes, k_all, amount, shape, use)
+    deals_source = sources.get("deals", "deals")
+
+    def too_big(measured_by: str = "") -> Callable[[int, int], Problem]:
+        return lambda r, p: overflow_problem(
+            deals_source, f"the credit of rep {payees[r]} in {periods.labels[p]}{measured_by}",
+            column="amount")
+
+    credit = _sum_grid(codes, k_all, amount, shape, use, too_big())
     measures, shares, counts = {}, {}, {}
     for comp in plan.components:  # components, not deals
         mask = use & _filter_mask(comp, lines)
@@ -475,9 +512,20 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
             shares[comp.id] = _sum_grid(codes, k_all, lines["share_ppb"].to_numpy() * sign,
                                         shape, mask)
             counts[comp.id] = _sum_grid(codes, k_all, sign.astype(np.int64), shape, mask)
-        measures[comp.id] = _sum_grid(codes, k_all, amount, shape, mask)
+        measures[comp.id] = _sum_grid(codes, k_all, amount, shape, mask,
+                                      too_big(f" measured by component {comp.id!r}"))
     quota_source = sources.get("quotas", "quotas")
     quota = _quota_grid(plan, inputs.quotas, payees, periods, quota_source)
+    yearly = [(credit, deals_source, "amount", "credit", ""),
+              (quota, quota_source, "quota", "quota", "")]
+    yearly += [(m, deals_source, "amount", "credit", f" measured by component {cid!r}")
+               for cid, m in measures.items()]
+    for values, source, col, what, measured_by in yearly:  # year-to-date sums and totals fit
+        over = checked_cumsum(values, axis=1)[1].any(axis=1)
+        if over.any():
+            raise CentsOverflowError(overflow_problem(
+                source, f"the year-to-date {what} of rep {payees[int(np.argmax(over))]}"
+                f"{measured_by}", column=col))
     ti = np.zeros(len(payees), dtype=np.int64)
     draw = np.zeros(len(payees), dtype=np.int64)
     recoverable = np.zeros(len(payees), dtype=bool)
@@ -503,7 +551,12 @@ def earn(grid: Grid, num: _Num = EXACT, scale: np.ndarray | None = None) -> dict
             fn = EARNERS.get(type(comp))
             if fn is None:
                 raise SpmkitError(f"component type {comp.type!r} has no earner registered")
-            out[comp.id] = fn(comp, grid, num, scale)
+            try:
+                out[comp.id] = fn(comp, grid, num, scale)
+            except CentsOverflowError:  # rounding, a true-up or a running total
+                raise CentsOverflowError(overflow_problem(
+                    "payouts", f"what component {comp.id!r} of plan {grid.plan.plan!r} "
+                    "earns")) from None
     return out
 
 
@@ -629,12 +682,22 @@ class Result:
 
     @property
     def total_payout_cents(self) -> int:
-        return int(self.payouts["amount_cents"].sum())
+        return int(sum_cents(self.payouts["amount_cents"].to_numpy(np.int64), source="payouts",
+                             what="the total payout"))
 
     def rep_totals(self) -> pd.DataFrame:
         """Per payee: ``rep_id, payout_cents, credit_cents, quota_cents, attainment``."""
-        pay = self.payouts.groupby("rep_id", sort=True)["amount_cents"].sum()
-        year = self.attainment.groupby("rep_id", sort=True)[["credit_cents", "quota_cents"]].sum()
+        def by_rep(frame: pd.DataFrame, column: str) -> pd.Series:
+            reps, sums, over = checked_group_sum(frame["rep_id"].to_numpy(),
+                                                 frame[column].to_numpy(np.int64))
+            if over.any():
+                raise CentsOverflowError(overflow_problem(
+                    "payouts", f"the year's {column[:-6]} of rep {reps[over][0]}"))
+            return pd.Series(sums, index=pd.Index(reps, name="rep_id"), name=column)
+
+        pay = by_rep(self.payouts, "amount_cents")
+        year = pd.concat([by_rep(self.attainment, c) for c in ("credit_cents", "quota_cents")],
+                         axis=1)
         out = year.join(pay.rename("payout_cents")).fillna({"payout_cents": 0}).reset_index()
         out["payout_cents"] = out["payout_cents"].astype(np.int64)
         q = out["quota_cents"].to_numpy(np.float64)
@@ -726,7 +789,8 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
             "explain": explain.ravel().astype(str),
         }))
     if (grid.draw > 0).any():
-        total = sum(e.payout for e in earned.values())
+        total = sum_cents(np.stack([e.payout for e in earned.values()]), axis=0,
+                          source="payouts", what="a rep's earnings in a period")
         adjust, balance = apply_draws(grid, total)
         has = np.repeat(grid.draw > 0, k)
         kind = np.where(grid.draw_recoverable, "Recoverable", "Non-recoverable")[:, None]
@@ -783,7 +847,8 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
         for c in cols:
             reps[c] = pd.NA
         reps["target_incentive_cents"] = 0
-    summary = {**summary, "total_payout_cents": int(payouts["amount_cents"].sum())}
+    summary = {**summary, "total_payout_cents": int(sum_cents(
+        payouts["amount_cents"].to_numpy(np.int64), source="payouts", what="the total payout"))}
     return Result(plan=plan, periods=periods, payouts=payouts, credits=credits,
                   attainment=attainment, reps=reps, summary=summary)
 
@@ -915,7 +980,7 @@ def write_outputs(result: Result, out_dir: str | Path, fmt: str = "csv") -> list
         raise SpmkitError(f"unknown format {fmt!r}; use csv or parquet")
     payouts, credits = output_frames(result, money_as_text=fmt == "csv")
     written = []
-    with atomic_dir(out_dir) as stage:
+    with atomic_dir(out_dir, kind="calc") as stage:
         for name, frame in (("payouts", payouts), ("credits", credits)):
             path = stage / f"{name}.{fmt}"
             if fmt == "csv":
