@@ -36,6 +36,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/report_bench.py
 	$(BIN)/python bench/explore_bench.py
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/territory_bench.py
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/

@@ -1,7 +1,9 @@
 """Deals -> credit lines: owner and split credit, fx at plan rates, clawbacks, roll-ups.
 
 Every function is vectorized over deals; the only Python loops run over currencies and
-over the depth of the manager tree.
+over the depth of the manager tree.  Roll-ups walk up the tree one level at a time from
+the reps that hold credit lines, so memory grows with the roll-up lines produced (each
+line times the managers above its rep), never with the square of the tree's depth.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from spmkit.errors import InputError, Problem
-from spmkit.money import mul_div_round
+from spmkit.money import CentsOverflowError, mul_div_round, overflow_problem, split_cents
 from spmkit.plan import Plan
 
 PPB = 1_000_000_000  # split shares are held in parts per billion
@@ -58,43 +60,90 @@ def convert_currency(deals: pd.DataFrame, fx: pd.DataFrame | None, currency: str
         else:
             den = 10**-exp
         rows = cur == code
-        amounts[rows] = mul_div_round(amounts[rows], num, den)
+        try:
+            amounts[rows] = mul_div_round(amounts[rows], num, den)
+        except CentsOverflowError:
+            first = int(np.flatnonzero(rows)[0])
+            problems.append(overflow_problem(
+                source, f"an amount in {code} converted at the fx rate {rates[code]} (deals "
+                f"such as {deals['deal_id'].iloc[first]})", column="amount"))
     if problems:
         raise InputError(problems)
     return amounts, foreign
 
 
-def _split_amounts(amount: np.ndarray, share_ppb: np.ndarray) -> np.ndarray:
-    """``round(amount * share_ppb / 1e9)`` exactly, without int64 overflow."""
-    mag = np.abs(amount)
-    hi, lo = np.divmod(mag, PPB)
-    prod = lo * share_ppb
-    q = hi * share_ppb + prod // PPB
-    q += (2 * (prod % PPB) >= PPB).astype(np.int64)
-    return np.where(amount < 0, -q, q)
+def _tree(roster: pd.DataFrame) -> tuple[pd.Index, np.ndarray]:
+    """The roster's rep ids and, per rep, the position of its manager (-1 at the top).
+
+    A cycle is an error.  It is found by pointer doubling (``up = up[up]``, about
+    log2(reps) steps over all reps at once): memory linear in the roster, whatever its depth.
+    """
+    ids = pd.Index(roster["rep_id"].astype("str"))
+    parent = ids.get_indexer(roster["manager_id"].astype("str")).astype(np.int64)
+    n = len(ids)
+    up = np.append(np.where(parent >= 0, parent, n), n)  # n: above the top, stays there
+    reach = 1
+    while reach <= n:  # after this, up[i] is the rep 2**k >= n + 1 levels above i
+        up = up[up]
+        reach *= 2
+    looped = up[:n] != n
+    if looped.any():  # up[i] is on the cycle that i leads into
+        rep = min(ids[up[:n][looped]])
+        raise InputError(Problem("roster", f"the manager_id tree has a cycle through {rep}",
+                                 column="manager_id"))
+    return ids, parent
 
 
 def ancestors(roster: pd.DataFrame) -> pd.DataFrame:
     """Every (rep_id, ancestor_id) pair of the roster's ``manager_id`` tree.
 
-    Loops over the depth of the tree, not over reps.  A cycle is an error.
+    Loops over the depth of the tree, not over reps.  A cycle is an error.  The result
+    has one row per pair, so a chain of n reps gives n(n - 1)/2 rows: the roll-up itself
+    does not use it (see :func:`rollup_lines`).
     """
-    edges = roster.loc[roster["manager_id"].notna(), ["rep_id", "manager_id"]]
-    edges = edges.rename(columns={"manager_id": "ancestor_id"}).astype("str")
-    pairs = [edges]
-    frontier = edges
-    parent = edges.set_index("rep_id")["ancestor_id"]
-    for _ in range(len(roster) + 1):
-        nxt = frontier.assign(ancestor_id=frontier["ancestor_id"].map(parent)).dropna()
-        if nxt.empty:
+    ids, parent = _tree(roster)
+    reps, above = [], []
+    rep = np.flatnonzero(parent >= 0)
+    at = parent[rep]
+    while len(rep):
+        reps.append(rep)
+        above.append(at)
+        at = parent[at]
+        rep, at = rep[at >= 0], at[at >= 0]
+    rep = np.concatenate(reps) if reps else np.zeros(0, dtype=np.int64)
+    at = np.concatenate(above) if above else np.zeros(0, dtype=np.int64)
+    values = ids.to_numpy()
+    return pd.DataFrame({"rep_id": pd.Series(values[rep], dtype="str"),
+                         "ancestor_id": pd.Series(values[at], dtype="str")})
+
+
+def rollup_lines(lines: pd.DataFrame, roster: pd.DataFrame,
+                 rollup_to: pd.Index | None = None) -> pd.DataFrame:
+    """Each credit line once more for every manager above its rep (rule ``+rollup``).
+
+    Walks up the tree one level per step, carrying only the lines still below a manager:
+    memory is linear in the lines produced.  With ``rollup_to``, only those managers
+    receive lines (the walk still passes through the others).
+    """
+    ids, parent = _tree(roster)
+    receives = np.ones(len(ids), dtype=bool) if rollup_to is None else ids.isin(rollup_to)
+    at = ids.get_indexer(lines["rep_id"].astype("str")).astype(np.int64)
+    row = np.flatnonzero(at >= 0)
+    at = parent[at[row]]
+    rows, reps = [], []
+    while True:
+        row, at = row[at >= 0], at[at >= 0]
+        if not len(row):
             break
-        if (nxt["ancestor_id"] == nxt["rep_id"]).any():
-            rep = nxt.loc[nxt["ancestor_id"] == nxt["rep_id"], "rep_id"].iloc[0]
-            raise InputError(Problem("roster", f"the manager_id tree has a cycle through {rep}",
-                                     column="manager_id"))
-        pairs.append(nxt)
-        frontier = nxt
-    return pd.concat(pairs, ignore_index=True)
+        paid = receives[at]
+        rows.append(row[paid])
+        reps.append(at[paid])
+        at = parent[at]
+    row = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    rep = np.concatenate(reps) if reps else np.zeros(0, dtype=np.int64)
+    up = lines.take(row).reset_index(drop=True)
+    return up.assign(rep_id=pd.Series(ids.to_numpy()[rep], dtype="str"),
+                     rule=up["rule"] + "+rollup")
 
 
 def credit_lines(plan: Plan, deals: pd.DataFrame, *, splits: pd.DataFrame | None = None,
@@ -169,19 +218,12 @@ def credit_deals(deals: pd.DataFrame, *, currency: str | None, splits: pd.DataFr
         own = base.loc[~is_split].assign(rep_id=lambda f: f["owner"], share_ppb=PPB,
                                          rule="owner")
         sp = splits[["deal_id", "rep_id", "share_ppb"]].reset_index(drop=True)
-        sp = sp.assign(_order=np.arange(len(sp)))
         sp = sp.merge(base.loc[is_split], on="deal_id", how="inner", validate="many_to_one")
-        sp["amount_cents"] = sp["amount_cents"] - 0  # keep deal amount for the residue step
-        deal_amount = sp["amount_cents"].to_numpy(np.int64)
-        share = sp["share_ppb"].to_numpy(np.int64)
-        credited = _split_amounts(deal_amount, share)
-        sp["amount_cents"] = credited
-        residue = deal_amount - sp.groupby("deal_id")["amount_cents"].transform("sum").to_numpy()
-        # the residue goes to the largest share; ties: the first row of the splits table
-        order = sp.sort_values(["deal_id", "share_ppb", "_order"], ascending=[True, False, True])
-        first = order.drop_duplicates("deal_id").index
-        sp.loc[first, "amount_cents"] += residue[sp.index.get_indexer(first)]
-        sp = sp.drop(columns="_order").assign(rule="split")
+        # rounded shares; the residue goes to the largest share, ties the smallest rep_id
+        sp["amount_cents"] = split_cents(sp["amount_cents"].to_numpy(np.int64),
+                                         sp["share_ppb"].to_numpy(np.int64),
+                                         sp["deal_id"].to_numpy(), sp["rep_id"].to_numpy())
+        sp = sp.assign(rule="split")
         lines = pd.concat([own, sp], ignore_index=True)
     else:
         lines = base.assign(rep_id=base["owner"], share_ppb=PPB, rule="owner")
@@ -199,13 +241,7 @@ def credit_deals(deals: pd.DataFrame, *, currency: str | None, splits: pd.DataFr
         lines = pd.concat([lines, back], ignore_index=True)
 
     if rollup and roster is not None:
-        pairs = ancestors(roster)
-        if rollup_to is not None:
-            pairs = pairs[pairs["ancestor_id"].isin(rollup_to)]
-        up = lines.merge(pairs, on="rep_id", how="inner")
-        up = up.assign(rep_id=up["ancestor_id"], rule=up["rule"] + "+rollup").drop(
-            columns="ancestor_id")
-        lines = pd.concat([lines, up], ignore_index=True)
+        lines = pd.concat([lines, rollup_lines(lines, roster, rollup_to)], ignore_index=True)
 
     lines["amount_cents"] = lines["amount_cents"].astype(np.int64)
     lines["share_ppb"] = lines["share_ppb"].astype(np.int64)

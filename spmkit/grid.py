@@ -23,7 +23,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from spmkit.errors import InputError, Problem
-from spmkit.money import CONTEXT, format_money, round_cents
+from spmkit.money import (
+    CONTEXT,
+    CentsOverflowError,
+    checked_cumsum,
+    format_money,
+    overflow_problem,
+    round_cents,
+    sum_cents,
+)
 from spmkit.periods import Periods
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -125,7 +133,19 @@ def scaled(grid_values: np.ndarray, num: Num, scale: np.ndarray | None) -> np.nd
 
 def windows(values: np.ndarray, basis: str) -> np.ndarray:
     """Per period (``period``) or cumulative from the start of the year (``ytd``)."""
-    return np.cumsum(values, axis=-1) if basis == "ytd" else values
+    if basis != "ytd":
+        return values
+    if values.dtype != np.int64:
+        return np.cumsum(values, axis=-1)
+    return cumsum_cents(values, "a year-to-date sum")
+
+
+def cumsum_cents(values: np.ndarray, what: str, source: str = "payouts") -> np.ndarray:
+    """Running sums of cents over periods; beyond int64 is an error, never a wrapped number."""
+    out, over = checked_cumsum(values, axis=-1)
+    if over.any():
+        raise CentsOverflowError(overflow_problem(source, what))
+    return out
 
 
 def cap_cents(comp: Component, grid: Grid) -> np.ndarray | None:
@@ -152,16 +172,17 @@ def pay(comp: Component, grid: Grid, earnings: np.ndarray, basis: str
             earnings = np.minimum(earnings, capn[:, None])
         to_date = round_cents(earnings)
         prev = np.concatenate([np.zeros_like(to_date[..., :1]), to_date[..., :-1]], axis=-1)
-        return to_date, to_date - prev
+        return to_date, sum_cents(np.stack([to_date, -prev]), axis=0, source="payouts",
+                                  what=f"a payout of component {comp.id!r}")
     lines = round_cents(earnings)
     if cap is None:
-        return np.cumsum(lines, axis=-1), lines
+        return cumsum_cents(lines, f"the earnings to date of component {comp.id!r}"), lines
     paid = np.zeros(lines.shape[:-1], dtype=np.int64)
     out = np.empty_like(lines)
     for k in range(lines.shape[-1]):  # periods, not reps
         out[..., k] = np.minimum(lines[..., k], cap - paid)
         paid = paid + out[..., k]
-    return np.cumsum(out, axis=-1), out
+    return cumsum_cents(out, f"the earnings to date of component {comp.id!r}"), out
 
 
 def check_quota(comp: Component, grid: Grid, measure: np.ndarray, quota: np.ndarray) -> None:

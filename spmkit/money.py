@@ -3,6 +3,15 @@
 Amounts are held as ``int64`` cents.  Arithmetic that produces fractions of a cent
 (rates, multiples, curves) runs in 34-digit :class:`decimal.Decimal` on the small
 rep x period grid and is rounded once per payout line with :func:`round_cents`.
+
+A sum of cents that does not fit in ``int64`` (about 92 quadrillion) is an error
+(:class:`CentsOverflowError`), never a wrapped number: :func:`checked_sum`,
+:func:`checked_cumsum` and :func:`checked_group_sum` add in plain ``int64`` when the
+largest amount times the row count cannot overflow, and otherwise add the high and low
+32 bits of each amount separately, which is exact and still vectorized.
+
+Split credit (:func:`split_cents`) and allocation by weights (:func:`allocate`) live
+here too, so rounding and allocation each have one home.
 """
 
 from __future__ import annotations
@@ -16,11 +25,34 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from spmkit.errors import InputError, Problem
+
 #: Decimal context for intermediate money arithmetic: 34 significant digits and
 #: ROUND_HALF_UP, which in :mod:`decimal` means half *away from zero*.
 CONTEXT = decimal.Context(prec=34, rounding=ROUND_HALF_UP)
 
 _ONE = Decimal(1)
+
+#: The largest magnitude of cents spmkit holds (``int64``): 92,233,720,368,547,758.07.
+MAX_CENTS = 2**63 - 1
+_WORD = 32
+_LOW = (1 << _WORD) - 1
+
+
+class CentsOverflowError(InputError):
+    """An amount, or a sum of amounts, too large for the ``int64`` cents spmkit holds money in.
+
+    An :class:`~spmkit.errors.InputError`: such a figure comes from input that cannot be
+    right (a misplaced decimal point, an id in the amount column).
+    """
+
+
+def overflow_problem(source: str, what: str, *, where: str | None = None,
+                     column: str | None = None) -> Problem:
+    """The message for a figure beyond :data:`MAX_CENTS`: ``what`` names it."""
+    return Problem(source, f"{what} is beyond plus or minus {money_text(MAX_CENTS)}, the "
+                   "largest amount spmkit can hold; check the amounts (a misplaced decimal "
+                   "point?)", where, column)
 
 
 def to_decimal(value: object) -> Decimal:
@@ -53,11 +85,16 @@ def round_cents(values: np.ndarray) -> np.ndarray:
     arr = np.asarray(values)
     if arr.dtype == object:
         flat = [int(CONTEXT.quantize(to_decimal(v), _ONE)) for v in arr.ravel()]
+        if flat and max(max(flat), -min(flat)) > MAX_CENTS:
+            raise CentsOverflowError(overflow_problem("payouts", "an amount to pay"))
         return np.array(flat, dtype=np.int64).reshape(arr.shape)
     if np.issubdtype(arr.dtype, np.integer):
         return arr.astype(np.int64)
     x = np.round(arr.astype(np.float64), 6)
-    return (np.sign(x) * np.floor(np.abs(x) + 0.5)).astype(np.int64)
+    out = np.sign(x) * np.floor(np.abs(x) + 0.5)
+    if (np.abs(out) >= 2.0**63).any():  # never cast to a wrapped number
+        raise CentsOverflowError(overflow_problem("payouts", "an amount to pay"))
+    return out.astype(np.int64)
 
 
 _THOUSANDS_RE = r"^\s*[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?\s*$"
@@ -208,6 +245,9 @@ def mul_div_round(values: np.ndarray, num: int, den: int) -> np.ndarray:
     else:
         q = np.array([(2 * int(m) * num + den) // (2 * den) for m in mag.ravel()],
                      dtype=object).reshape(mag.shape)
+        if q.size and max(q.ravel().tolist()) > MAX_CENTS:
+            raise CentsOverflowError(overflow_problem(
+                "amounts", f"an amount times {num}/{den}"))
     return (np.where(v < 0, -q, q) * sign).astype(np.int64)
 
 
@@ -249,6 +289,121 @@ def allocate(total_cents: int, weights: np.ndarray) -> np.ndarray:
         order = np.lexsort((np.arange(len(w)), -remainders))
         floors[order[:left]] += 1
     return floors
+
+
+def split_cents(amounts: np.ndarray, shares_ppb: np.ndarray, groups: object,
+                tiebreak: object) -> np.ndarray:
+    """Each line's share of its group's amount in whole cents, summing exactly per group.
+
+    ``amounts`` is the group's (deal's) amount on every line of the group, ``shares_ppb``
+    the line's share in parts per billion (a group's shares sum to 1e9).  Each line gets
+    ``round(amount x share)`` half away from zero; the rounding residue (a few cents at
+    most) goes to the line with the largest share, ties to the smallest ``tiebreak``
+    (the rep_id), so the result never depends on the order of the lines.
+
+    >>> split_cents(np.array([10001, 10001]), np.array([500_000_000] * 2),
+    ...             ["D1", "D1"], ["B", "A"]).tolist()
+    [5001, 5000]
+    """
+    amount = np.asarray(amounts, dtype=np.int64)
+    share = np.asarray(shares_ppb, dtype=np.int64)
+    ppb = 1_000_000_000
+    mag = np.abs(amount)
+    hi, lo = np.divmod(mag, ppb)  # amount x share / 1e9 exactly, without int64 overflow
+    prod = lo * share
+    part = hi * share + prod // ppb + (2 * (prod % ppb) >= ppb)
+    part = np.where(amount < 0, -part, part)
+    if not len(part):
+        return part.astype(np.int64)
+    group, _ = pd.factorize(np.asarray(groups, dtype=object))
+    rank, _ = pd.factorize(np.asarray(tiebreak, dtype=object), sort=True)
+    keys, sums, over = checked_group_sum(group, part)
+    if over.any():  # each part is at most the amount: only near MAX_CENTS itself
+        raise CentsOverflowError(overflow_problem("splits", "the split credit of a deal"))
+    total = np.zeros(int(group.max()) + 1, dtype=np.int64)
+    total[keys] = sums
+    first = np.lexsort((rank, -share, group))  # by group, largest share, smallest tiebreak
+    head = first[np.r_[True, group[first][1:] != group[first][:-1]]]
+    part[head] += amount[head] - total[group[head]]
+    return part.astype(np.int64)
+
+
+# --------------------------------------------------------------------------- checked sums
+
+
+def _fits(values: np.ndarray, count: int) -> bool:
+    """Whether adding ``count`` of these values can never leave int64."""
+    if not values.size or not count:
+        return True
+    return max(int(values.max()), -int(values.min())) * count <= MAX_CENTS
+
+
+def _join(high: np.ndarray, low: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``high x 2**32 + low`` as int64 and a mask of results beyond int64 (set to 0)."""
+    high = np.asarray(high, dtype=np.int64) + (np.asarray(low, dtype=np.int64) >> _WORD)
+    low = np.asarray(low, dtype=np.int64) & _LOW
+    over = (high < -(1 << (_WORD - 1))) | (high >= 1 << (_WORD - 1))
+    over |= (high == -(1 << (_WORD - 1))) & (low == 0)  # -2**63: no positive twin
+    return np.where(over, 0, (np.where(over, 0, high) << _WORD) | low), over
+
+
+def _words(values: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    if count >= 1 << (_WORD - 1):  # the low words' sum could itself leave int64
+        raise ValueError("checked sums take at most 2**31 - 1 values at a time")
+    return values >> _WORD, values & _LOW
+
+
+def checked_sum(values: object, axis: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Exact int64 sums of int64 cents and a mask of sums beyond int64 (those read 0).
+
+    >>> checked_sum(np.array([2**62, 2**62, -5]))[1].tolist()
+    True
+    """
+    v = np.asarray(values, dtype=np.int64)
+    count = v.size if axis is None else v.shape[axis]
+    if _fits(v, count):
+        total = np.asarray(np.sum(v, axis=axis), dtype=np.int64)
+        return total, np.zeros(total.shape, dtype=bool)
+    high, low = _words(v, count)
+    return _join(np.sum(high, axis=axis), np.sum(low, axis=axis))
+
+
+def checked_cumsum(values: object, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
+    """Exact running int64 sums along ``axis`` and a mask of those beyond int64 (read 0)."""
+    v = np.asarray(values, dtype=np.int64)
+    count = v.shape[axis] if v.ndim else 1
+    if _fits(v, count):
+        return np.cumsum(v, axis=axis), np.zeros(v.shape, dtype=bool)
+    high, low = _words(v, count)
+    return _join(np.cumsum(high, axis=axis), np.cumsum(low, axis=axis))
+
+
+def checked_group_sum(keys: object, values: object
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Exact int64 sums of ``values`` per key: ``(keys, sums, beyond int64)``, keys sorted.
+
+    One pandas group-by (two, on the high and low words, only when the largest value
+    times the row count could leave int64).
+    """
+    v = np.asarray(values, dtype=np.int64)
+    k = np.asarray(keys)
+    if _fits(v, len(v)):
+        sums = pd.Series(v).groupby(k, sort=True).sum()
+        out = sums.to_numpy(np.int64)
+        return sums.index.to_numpy(), out, np.zeros(len(out), dtype=bool)
+    high, low = _words(v, len(v))
+    sums = pd.DataFrame({"high": high, "low": low}).groupby(k, sort=True).sum()
+    total, over = _join(sums["high"].to_numpy(np.int64), sums["low"].to_numpy(np.int64))
+    return sums.index.to_numpy(), total, over
+
+
+def sum_cents(values: object, axis: int | None = None, *, source: str, what: str,
+              column: str | None = None) -> np.ndarray:
+    """:func:`checked_sum` that raises :class:`CentsOverflowError` naming ``source``."""
+    total, over = checked_sum(values, axis)
+    if over.any():
+        raise CentsOverflowError(overflow_problem(source, what, column=column))
+    return total
 
 
 def format_cents(cents: np.ndarray | pd.Series) -> pd.Series:

@@ -15,6 +15,7 @@ for thousands of what-ifs at once (:class:`Prepared`, used by sensitivity and Mo
 from __future__ import annotations
 
 import decimal
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -27,7 +28,18 @@ from spmkit.components import Component, MeasureSpec
 from spmkit.crediting import credit_lines
 from spmkit.errors import InputError, Problem, SpmkitError
 from spmkit.grid import EXACT, FAST, Earned, Grid, Num, cap_cents, money_grid
-from spmkit.money import CONTEXT, format_cents, format_money, money_text, round_cents
+from spmkit.money import (
+    CONTEXT,
+    CentsOverflowError,
+    checked_cumsum,
+    checked_group_sum,
+    format_cents,
+    format_money,
+    money_text,
+    overflow_problem,
+    round_cents,
+    sum_cents,
+)
 from spmkit.outputs import atomic_dir
 from spmkit.periods import Periods, plan_periods
 from spmkit.plan import Plan
@@ -302,12 +314,18 @@ class _Lines:
 
 
 def _sum_grid(codes: np.ndarray, k: np.ndarray, values: np.ndarray, shape: tuple[int, int],
-              mask: np.ndarray) -> np.ndarray:
-    """Sum int64 values into a dense (R, K) grid, exactly."""
+              mask: np.ndarray, overflow: Callable[[int, int], Problem] | None = None
+              ) -> np.ndarray:
+    """Sum int64 values into a dense (R, K) grid, exactly; a sum beyond int64 is an error
+    (``overflow(rep, period)`` says which)."""
     keys = codes[mask] * shape[1] + k[mask]
-    sums = pd.Series(values[mask]).groupby(keys).sum()
+    at, sums, over = checked_group_sum(keys, values[mask])
+    if over.any():
+        r, p = divmod(int(at[over][0]), shape[1])
+        raise CentsOverflowError(overflow(r, p) if overflow is not None else overflow_problem(
+            "credit lines", "the sum of a rep's credit in a period"))
     out = np.zeros(shape[0] * shape[1], dtype=np.int64)
-    out[sums.index.to_numpy(np.int64)] = sums.to_numpy(np.int64)
+    out[at.astype(np.int64)] = sums
     return out.reshape(shape)
 
 
@@ -345,7 +363,14 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
     use = (k_all >= 0) & (codes >= 0)
     shape = (len(payees), periods.count)
     amount = lines["amount_cents"].to_numpy(np.int64)
-    credit = _sum_grid(codes, k_all, amount, shape, use)
+    deals_source = sources.get("deals", "deals")
+
+    def too_big(measured_by: str = "") -> Callable[[int, int], Problem]:
+        return lambda r, p: overflow_problem(
+            deals_source, f"the credit of rep {payees[r]} in {periods.labels[p]}{measured_by}",
+            column="amount")
+
+    credit = _sum_grid(codes, k_all, amount, shape, use, too_big())
     quota_source = sources.get("quotas", "quotas")
     quota = _quota_grid(plan, inputs.quotas, payees, periods, quota_source)
     facts = _Lines(lines, roster, codes, k_all, quota)
@@ -354,8 +379,19 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
         measures[comp.id] = {}
         for name, spec in comp.measures().items():
             mask = use & facts.select(spec)
-            measures[comp.id][name] = _sum_grid(codes, k_all, facts.values(spec, mask), shape,
-                                                mask)
+            measures[comp.id][name] = _sum_grid(
+                codes, k_all, facts.values(spec, mask), shape, mask,
+                too_big(f" measured by component {comp.id!r}"))
+    yearly = [(credit, deals_source, "amount", "credit", ""),
+              (quota, quota_source, "quota", "quota", "")]
+    yearly += [(m, deals_source, "amount", "credit", f" measured by component {cid!r}")
+               for cid, named in measures.items() for m in named.values()]
+    for values, source, col, what, measured_by in yearly:  # year-to-date sums and totals fit
+        over = checked_cumsum(values, axis=1)[1].any(axis=1)
+        if over.any():
+            raise CentsOverflowError(overflow_problem(
+                source, f"the year-to-date {what} of rep {payees[int(np.argmax(over))]}"
+                f"{measured_by}", column=col))
     ti = np.zeros(len(payees), dtype=np.int64)
     draw = np.zeros(len(payees), dtype=np.int64)
     recoverable = np.zeros(len(payees), dtype=bool)
@@ -375,8 +411,16 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
 
 def earn(grid: Grid, num: Num = EXACT, scale: np.ndarray | None = None) -> dict[str, Earned]:
     """Every component's figures for the grid (in plan order), from its own ``earn``."""
+    out = {}
     with decimal.localcontext(CONTEXT):
-        return {comp.id: comp.earn(grid, num, scale) for comp in grid.plan.components}
+        for comp in grid.plan.components:
+            try:
+                out[comp.id] = comp.earn(grid, num, scale)
+            except CentsOverflowError:  # rounding, a true-up or a running total
+                raise CentsOverflowError(overflow_problem(
+                    "payouts", f"what component {comp.id!r} of plan {grid.plan.plan!r} "
+                    "earns")) from None
+    return out
 
 
 # ----------------------------------------------------------------------------- explaining
@@ -412,12 +456,22 @@ class Result:
 
     @property
     def total_payout_cents(self) -> int:
-        return int(self.payouts["amount_cents"].sum())
+        return int(sum_cents(self.payouts["amount_cents"].to_numpy(np.int64), source="payouts",
+                             what="the total payout"))
 
     def rep_totals(self) -> pd.DataFrame:
         """Per payee: ``rep_id, payout_cents, credit_cents, quota_cents, attainment``."""
-        pay = self.payouts.groupby("rep_id", sort=True)["amount_cents"].sum()
-        year = self.attainment.groupby("rep_id", sort=True)[["credit_cents", "quota_cents"]].sum()
+        def by_rep(frame: pd.DataFrame, column: str) -> pd.Series:
+            reps, sums, over = checked_group_sum(frame["rep_id"].to_numpy(),
+                                                 frame[column].to_numpy(np.int64))
+            if over.any():
+                raise CentsOverflowError(overflow_problem(
+                    "payouts", f"the year's {column[:-6]} of rep {reps[over][0]}"))
+            return pd.Series(sums, index=pd.Index(reps, name="rep_id"), name=column)
+
+        pay = by_rep(self.payouts, "amount_cents")
+        year = pd.concat([by_rep(self.attainment, c) for c in ("credit_cents", "quota_cents")],
+                         axis=1)
         out = year.join(pay.rename("payout_cents")).fillna({"payout_cents": 0}).reset_index()
         out["payout_cents"] = out["payout_cents"].astype(np.int64)
         q = out["quota_cents"].to_numpy(np.float64)
@@ -534,7 +588,8 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
             "explain": explain.ravel().astype(str),
         }))
     if (grid.draw > 0).any():
-        total = sum(e.payout for e in earned.values())
+        total = sum_cents(np.stack([e.payout for e in earned.values()]), axis=0,
+                          source="payouts", what="a rep's earnings in a period")
         adjust, balance = apply_draws(grid, total)
         has = np.repeat(grid.draw > 0, k)
         kind = np.where(grid.draw_recoverable, "Recoverable", "Non-recoverable")[:, None]
@@ -592,7 +647,8 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
         for c in cols:
             reps[c] = pd.NA
         reps["target_incentive_cents"] = 0
-    summary = {**summary, "total_payout_cents": int(payouts["amount_cents"].sum()),
+    summary = {**summary, "total_payout_cents": int(sum_cents(
+        payouts["amount_cents"].to_numpy(np.int64), source="payouts", what="the total payout")),
                "still_held_cents": int(sum(int(h.still_held.sum()) for h in holds.values()))}
     return Result(plan=plan, periods=periods, payouts=payouts, credits=credits,
                   attainment=attainment, reps=reps, summary=summary)
@@ -721,7 +777,7 @@ def write_outputs(result: Result, out_dir: str | Path, fmt: str = "csv") -> list
         raise SpmkitError(f"unknown format {fmt!r}; use csv or parquet")
     payouts, credits = output_frames(result, money_as_text=fmt == "csv")
     written = []
-    with atomic_dir(out_dir) as stage:
+    with atomic_dir(out_dir, kind="calc") as stage:
         for name, frame in (("payouts", payouts), ("credits", credits)):
             path = stage / f"{name}.{fmt}"
             if fmt == "csv":

@@ -13,15 +13,21 @@ How values are read:
 - Amounts become int64 cents, exactly: numbers via :func:`spmkit.money.parse_cents`, text
   by the same digit rule (half away from zero: ``"1234.565"`` -> 123457).  Thousands
   separators must be well formed (``1,234.50``); ``1,5`` is rejected rather than read as 15.
-- Dates are ISO (``2026-01-31``, also with a time part such as
-  ``1996-07-04 00:00:00.000``) and are normalized to midnight ``datetime64[us]``.
+- Dates are full ISO dates (``2026-01-31``, also with a time part such as
+  ``1996-07-04 00:00:00.000`` and a UTC offset such as ``2026-03-31T23:30:00-05:00``) or
+  real date cells (Excel, Parquet, DataFrame datetimes), normalized to midnight
+  ``datetime64[us]``.  The date is the calendar date as written: an offset never moves
+  it, whatever the other rows hold.  ``2026``, ``2026-03``, ``20260115``, ``2026-1-5``
+  and numbers are not dates.
 - Ids and text are stripped of surrounding whitespace; blank means missing.  Currency
   codes are upper-cased, ``draw_type`` lower-cased.
 - Split shares are exact to 9 decimal places (``share_ppb``, parts per billion; finer
   digits in text are an error, binary floats are rounded to the nearest ppb) and must sum
   to exactly 1 per deal.
 - Columns the loader does not know are ignored.  A ``mapping`` renames source columns
-  to canonical ones before anything else (``{"Opportunity Owner": "rep_id"}``).
+  to canonical ones before anything else (``{"Opportunity Owner": "rep_id"}``).  A column
+  name given twice in a header, or two columns that the mapping turns into one name, is
+  an error (which of the two holds the amounts?).
 
 Structure checks (required columns, dtypes, nullability, value ranges, unique keys) run
 through pandera schemas with ``lazy=True``; checks across rows (split sums, duplicate
@@ -31,8 +37,10 @@ deals in Python.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -173,6 +181,8 @@ def _read(
             raise InputError(Problem(
                 label, f"unsupported file type {suffix or '(none)'!r}; use .csv, .parquet or .xlsx"
             ))
+        if suffix != ".parquet":
+            _check_header(path, label, f"{kind} 1")
     except InputError:
         raise
     except UnicodeDecodeError as exc:
@@ -187,6 +197,31 @@ def _read(
             frame = frame.loc[~blank].reset_index(drop=True)
             numbers = numbers[~blank]
     return frame, _Loc(label, kind, numbers)
+
+
+def _header(path: Path) -> list[str]:
+    """The header row as written (the readers rename a repeated ``amount`` to ``amount.1``)."""
+    if path.suffix.lower() == ".csv":
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            return next(csv.reader(fh), [])
+    row = pd.read_excel(path, sheet_name=0, header=None, nrows=1, dtype=str)
+    return [] if row.empty else ["" if _is_missing(v) else str(v) for v in row.iloc[0]]
+
+
+def _check_header(path: Path, label: str, where: str) -> None:
+    """A column name given twice is an error: which of the two holds the amounts?"""
+    names = [name.strip() for name in _header(path)]
+    seen: dict[str, list[int]] = {}
+    for i, name in enumerate(names, start=1):
+        if name:
+            seen.setdefault(name, []).append(i)
+    problems = [
+        Problem(label, f"column {name!r} appears {len(at)} times in the header (columns "
+                f"{', '.join(map(str, at[:-1]))} and {at[-1]}); keep one", where, name)
+        for name, at in seen.items() if len(at) > 1
+    ]
+    if problems:
+        raise InputError(problems)
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -227,12 +262,18 @@ def _apply_mapping(
                         f"(columns found: {', '.join(found) or 'none'})", column=key)
         if rename:
             frame = frame.rename(columns=rename)
-    seen: set[str] = set()
-    for col in frame.columns:
-        if col in seen:
-            out.add(f"column {col!r} appears more than once"
-                    + (" after the column mapping" if mapping else ""), column=col)
-        seen.add(col)
+    origins: dict[str, list[str]] = {}
+    for before, after in zip(found, frame.columns, strict=True):
+        origins.setdefault(after, []).append(before)
+    for col, names in origins.items():
+        if len(names) < 2:
+            continue
+        if len(set(names)) == 1:
+            out.add(f"column {col!r} appears {len(names)} times; keep one", column=col)
+        else:
+            listed = ", ".join(repr(n) for n in names[:-1]) + f" and {names[-1]!r}"
+            out.add(f"columns {listed} {'both' if len(names) == 2 else 'all'} become {col!r} "
+                    "after the column mapping; map only one of them", column=col)
     return frame, shown, used
 
 
@@ -279,31 +320,68 @@ def _is_missing(v: object) -> bool:
         return False
 
 
+#: A date as ISO 8601 text: ``YYYY-MM-DD``, optionally followed by a time of day
+#: (``T`` or a space, ``HH:MM``, seconds and fractions optional) and a UTC offset (``Z``,
+#: ``+05:30``, ``-0500``, ``+05``).  The calendar date is the date part as written: an
+#: offset is accepted and never shifts the date (``2026-03-31T23:30:00-05:00`` is
+#: 31 March whatever the other rows hold).  Partial or compact forms (``2026``,
+#: ``2026-03``, ``20260115``, ``2026-1-5``) are not dates.
+_DATE_RE = (
+    r"^(?:[1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])"
+    r"(?:[Tt ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d+)?)?"
+    r"(?:\s*(?:[Zz]|[+-](?:[01]\d|2[0-3])(?::?[0-5]\d)?))?)?$"
+)
+
+
+def _text_dates(t: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """ISO date text (see ``_DATE_RE``) -> ``(datetime64[us] at midnight, bad)``; vectorized
+    with Arrow's string kernels.  Missing values are NaT and not bad."""
+    arr = arrow.array(t, type=arrow.string(), from_pandas=True)
+    present = arr.is_valid().to_numpy(zero_copy_only=False)
+    shaped = pc.fill_null(pc.match_substring_regex(arr, _DATE_RE), False)
+    part = pc.if_else(shaped, pc.utf8_slice_codeunits(arr, 0, 10), None)
+    stamp = pc.strptime(part, format="%Y-%m-%d", unit="us", error_is_null=True)
+    # strptime rolls 2026-02-30 over to 2 March: a real date keeps its month
+    real = pc.equal(pc.month(stamp), pc.cast(pc.utf8_slice_codeunits(part, 5, 7), arrow.int64()))
+    ok = pc.fill_null(real, False).to_numpy(zero_copy_only=False)
+    values = stamp.to_numpy(zero_copy_only=False).astype(_DATE)
+    values[~ok] = np.datetime64("NaT")
+    return values, present & ~ok
+
+
+def _wall_clock(v: object) -> object:
+    """A datetime-like value without its time zone: its own local (wall-clock) time."""
+    if isinstance(v, datetime) and v.tzinfo is not None:
+        return v.replace(tzinfo=None)
+    return v
+
+
 def _dates(s: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    """Midnight ``datetime64[us]`` and a mask of values that are not dates."""
+    """Midnight ``datetime64[us]`` and a mask of values that are not dates.
+
+    One rule for every date column: the calendar date as written.  Text must be a full ISO
+    date (``_DATE_RE``); a time part and a UTC offset may follow and are dropped, never
+    converted.  Date and timestamp columns (Parquet, Excel, DataFrames) give their date; a
+    time-zone-aware timestamp gives its date in its own zone.  Numbers are not dates.
+    """
     if isinstance(s.dtype, pd.DatetimeTZDtype):
-        d = s.dt.tz_localize(None)
+        d = s.dt.tz_localize(None)  # wall-clock time in the column's own zone
         return d.dt.normalize().astype(_DATE), np.zeros(len(s), dtype=bool)
     if pd.api.types.is_datetime64_any_dtype(s.dtype):
         return s.dt.normalize().astype(_DATE), np.zeros(len(s), dtype=bool)
     if s.dtype == object and pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
-        present = s.notna().to_numpy()
-        try:
-            d = pd.to_datetime(s, errors="coerce")
-        except (TypeError, ValueError):
-            d = pd.to_datetime(s.astype("str"), format="ISO8601", errors="coerce")
-    else:
-        t = _text(s)
-        present = t.notna().to_numpy()
-        try:
-            d = pd.to_datetime(t, format="ISO8601", errors="coerce")
-        except (TypeError, ValueError):  # mixed time zones
-            d = pd.to_datetime(t, format="ISO8601", errors="coerce", utc=True)
-    if isinstance(d.dtype, pd.DatetimeTZDtype):
-        d = d.dt.tz_localize(None)
-    d = d.dt.normalize().astype(_DATE)
-    bad = present & d.isna().to_numpy()
-    return d, bad
+        # Python dates mixed with text (DataFrame input, rare): one isinstance per value
+        raw = s.to_numpy()
+        stamped = np.fromiter((isinstance(v, (date, np.datetime64)) for v in raw), dtype=bool,
+                              count=len(raw))
+        values, bad = _text_dates(_text(s.where(~stamped)))
+        if stamped.any():
+            given = pd.to_datetime(pd.Series([_wall_clock(v) for v in raw[stamped]],
+                                             dtype=object), errors="coerce")
+            values[stamped] = given.dt.normalize().to_numpy(_DATE)
+        return pd.Series(values), bad
+    values, bad = _text_dates(_text(s))
+    return pd.Series(values), bad
 
 
 def _money(s: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -750,11 +828,23 @@ def _check_splits(frame: pd.DataFrame, out: _Collector, label: Callable[[str], s
     out.rows(mask, label("share"), message)
 
 
+#: fx rates beyond these cannot be plan rates (and 1e999999999 would take the conversion
+#: hours of big-integer arithmetic): plan-currency per unit, from 10**-12 to 10**12.
+FX_RATE_LIMITS = (Decimal("1e-12"), Decimal("1e12"))
+
+
 def _check_fx(frame: pd.DataFrame, out: _Collector, label: Callable[[str], str]) -> None:
     rates = frame["rate"]
-    bad = np.array([v is not None and not _is_missing(v) and v <= 0 for v in rates.tolist()],
+    given = [v is not None and not _is_missing(v) for v in rates.tolist()]  # a small table
+    bad = np.array([g and v <= 0 for g, v in zip(given, rates.tolist(), strict=True)],
                    dtype=bool)
     out.rows(bad, label("rate"), lambda p: f"rate must be positive: {rates.iloc[p]}")
+    low, high = FX_RATE_LIMITS
+    wild = np.array([g and v > 0 and not low <= v <= high
+                     for g, v in zip(given, rates.tolist(), strict=True)], dtype=bool)
+    out.rows(wild, label("rate"), lambda p: (
+        f"rate {rates.iloc[p]} is out of range: a plan rate (plan currency per unit) is "
+        f"between {low:f} and {high:,f}"))
 
 
 _CHECKS: dict[str, Callable[[pd.DataFrame, _Collector, Callable[[str], str]], None]] = {

@@ -145,7 +145,8 @@ def read_csv(path: Path) -> pd.DataFrame:
 
 def test_calc_writes_payouts_and_credits_with_the_spec_columns(baseline):
     _, out, stdout = baseline
-    assert sorted(p.name for p in out.iterdir()) == ["credits.csv", "payouts.csv"]
+    assert sorted(p.name for p in out.iterdir()) == [".spmkit-run.json", "credits.csv",
+                                                     "payouts.csv"]
     payouts = read_csv(out / "payouts.csv")
     credits = read_csv(out / "credits.csv")
     assert list(payouts.columns) == PAYOUT_COLUMNS
@@ -211,7 +212,8 @@ def test_calc_parquet_output(baseline, tmp_path):
     paths, csv_out, _ = baseline
     out = tmp_path / "pq"
     calc(paths, out, "--format", "parquet")
-    assert sorted(p.name for p in out.iterdir()) == ["credits.parquet", "payouts.parquet"]
+    assert sorted(p.name for p in out.iterdir()) == [".spmkit-run.json", "credits.parquet",
+                                                     "payouts.parquet"]
     payouts = pq.read_table(out / "payouts.parquet")
     credits = pq.read_table(out / "credits.parquet")
     assert payouts.column_names == PAYOUT_COLUMNS

@@ -174,6 +174,23 @@ CASES: list[tuple[str, Callable[[Case], None], list[str]]] = [
     ("unsupported-input-file-type",
      lambda c: c.paths.update(roster=c.write("roster.txt", TABLES["roster"])),
      ["roster.txt", "unsupported file type", ".csv"]),
+    # issue 13: each of these used to pay a wrong amount with exit status 0
+    ("duplicate-amount-column",
+     lambda c: c.write("deals.csv", [TABLES["deals"][0] + ",amount"]
+                       + [line + ",1" for line in TABLES["deals"][1:]]),
+     ["deals.csv", "line 1", "'amount'", "appears 2 times in the header", "columns 4 and 11"]),
+    ("partial-close-date",
+     lambda c: c.table("deals", "2026-08-01", "2026-08"),
+     ["deals.csv", "line 7", "'close_date'", "not a date (expected YYYY-MM-DD)", "'2026-08'"]),
+    ("compact-hire-date",
+     lambda c: c.table("roster", "2022-05-01", "20220501"),
+     ["roster.csv", "line 4", "'hire_date'", "not a date", "'20220501'"]),
+    ("credit-beyond-int64",
+     lambda c: c.write("deals.csv", TABLES["deals"] + [
+         f"X{i},A1,2026-08-02,9999999999999999.99,USD,Gadget,new,East,Acme,"
+         for i in range(10)]),
+     ["deals.csv", "'amount'", "credit of rep A1 in 2026-Q3", "beyond plus or minus",
+      "92,233,720,368,547,758.07"]),
 ]
 
 

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import os
+import resource
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import pandas as pd
 import pytest
 from engine_helpers import annual_quotas, credits, deal, flat, inputs, make_plan, paid, run
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from spmkit.crediting import ancestors, credit_lines
+from spmkit.crediting import CREDIT_COLUMNS, ancestors, credit_deals, credit_lines
 from spmkit.errors import InputError
+from spmkit.tables import load_deals, load_roster, load_splits
 
 PLAN = make_plan(flat("0.1"))
 
@@ -28,20 +38,32 @@ def test_split_credits_sum_to_the_deal() -> None:
     assert {line[4] for line in lines} == {"split"}
 
 
-def test_split_tie_gives_the_residue_to_the_first_row() -> None:
-    """Spec rule 1, read literally: 100.01 split 50/50 rounds each share to 50.01 (half away
-    from zero); the -0.01 residue goes to the largest share, ties the first row: 50.00."""
+def test_split_tie_gives_the_residue_to_the_smallest_rep_id() -> None:
+    """100.01 split 50/50 rounds each share to 50.01 (half away from zero); the -0.01
+    residue goes to the largest share, ties the smallest rep_id (A): A 50.00, B 50.01."""
     r = run(PLAN, [deal("D1", "A", "2026-02-10", 100.01)],
             splits=[{"deal_id": "D1", "rep_id": "A", "share": 0.5},
                     {"deal_id": "D1", "rep_id": "B", "share": 0.5}])
     assert {line[1]: line[3] for line in credits(r)} == {"A": 5000, "B": 5001}
 
 
-def test_split_tie_follows_splits_row_order() -> None:
+def test_split_tie_does_not_follow_splits_row_order() -> None:
+    """The same split listed B first: still A 50.00, B 50.01 (it used to follow row order)."""
     r = run(PLAN, [deal("D1", "A", "2026-02-10", 100.01)],
             splits=[{"deal_id": "D1", "rep_id": "B", "share": 0.5},
                     {"deal_id": "D1", "rep_id": "A", "share": 0.5}])
-    assert {line[1]: line[3] for line in credits(r)} == {"A": 5001, "B": 5000}
+    assert {line[1]: line[3] for line in credits(r)} == {"A": 5000, "B": 5001}
+
+
+def test_split_tie_among_three_goes_to_the_smallest_rep_id_in_any_order() -> None:
+    """0.01 split 40/20/40 gives 0.4, 0.2, 0.4 cents -> 0, 0, 0; the +1 residue goes to a
+    40% share, the one with the smaller rep_id (K, not Z), whatever the row order."""
+    rows = [{"deal_id": "D1", "rep_id": "Z", "share": 0.4},
+            {"deal_id": "D1", "rep_id": "M", "share": 0.2},
+            {"deal_id": "D1", "rep_id": "K", "share": 0.4}]
+    for order in ([0, 1, 2], [2, 1, 0], [1, 0, 2], [1, 2, 0]):
+        r = run(PLAN, [deal("D1", "A", "2026-02-10", 0.01)], splits=[rows[i] for i in order])
+        assert {line[1]: line[3] for line in credits(r)} == {"K": 1, "M": 0, "Z": 0}
 
 
 def test_split_residue_goes_to_the_largest_share() -> None:
@@ -217,3 +239,129 @@ def test_rule8_spif_pays_the_sellers_and_rollup_lines_only_when_it_says_so(rollu
     assert paid(r, "M", "spif") == ([30000, 0, 0, 0] if rollup else [0, 0, 0, 0])
     assert paid(r, "VP", "spif") == ([30000, 0, 0, 0] if rollup else [0, 0, 0, 0])
     assert paid(r, "M", "commission") == [1000, 0, 0, 0]  # roll-up credit still counts
+
+
+# ----------------------------------------------------------------------------- row order
+
+
+def _sorted_lines(lines: pd.DataFrame) -> list[tuple]:
+    keys = ["deal_id", "rep_id", "credit_date", "rule", "amount_cents"]
+    return sorted(lines[keys].astype(str).itertuples(index=False, name=None))
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.lists(st.tuples(st.integers(-10**9, 10**9),
+                          st.lists(st.integers(1, 9), min_size=1, max_size=5),
+                          st.booleans()),
+                min_size=1, max_size=6),
+       st.randoms(use_true_random=False))
+def test_shuffled_split_and_deal_rows_give_identical_credits(deals, rnd) -> None:
+    """Property: the credit lines (split residues included) do not depend on the order of
+    the rows of the splits table or of the deals table."""
+    deal_rows, split_rows = [], []
+    for d, (cents, weights, cancelled) in enumerate(deals):
+        deal_rows.append({"deal_id": f"D{d}", "rep_id": "R0", "close_date": "2026-02-10",
+                          "amount": f"{cents / 100:.2f}",
+                          "cancel_date": "2026-05-01" if cancelled else None})
+        ppb = [w * 10**9 // sum(weights) for w in weights]
+        ppb[-1] += 10**9 - sum(ppb)
+        split_rows += [{"deal_id": f"D{d}", "rep_id": f"R{r}", "share": f"{s / 10**9:.9f}"}
+                       for r, s in enumerate(ppb)]
+    roster = load_roster(pd.DataFrame({"rep_id": [f"R{r}" for r in range(5)],
+                                       "manager_id": [None, "R0", "R0", "R1", "R3"]}))
+
+    loaded_deals = load_deals(pd.DataFrame(deal_rows))
+    loaded_splits = load_splits(pd.DataFrame(split_rows))
+
+    def lines(d: pd.DataFrame, s: pd.DataFrame) -> pd.DataFrame:
+        return credit_deals(d, currency="USD", splits=s, roster=roster, rollup=True)
+
+    def shuffled(frame: pd.DataFrame) -> pd.DataFrame:
+        order = list(range(len(frame)))
+        rnd.shuffle(order)
+        return frame.iloc[order].reset_index(drop=True)
+
+    first = lines(loaded_deals, loaded_splits)
+    again = lines(shuffled(loaded_deals), shuffled(loaded_splits))
+    assert _sorted_lines(again) == _sorted_lines(first)
+    assert list(again.columns) == CREDIT_COLUMNS
+    # and the split lines of each deal still add up to the deal
+    split = first[first["rule"] == "split"].groupby("deal_id")["amount_cents"].sum()
+    assert split.to_dict() == {f"D{d}": cents for d, (cents, _, _) in enumerate(deals)}
+
+
+# ----------------------------------------------------------------------------- deep trees
+
+
+def test_rollup_at_every_depth_of_a_chain() -> None:
+    """A chain R0 <- R1 <- ... <- R5 with a deal at R5 and one at R2: R0..R4 get the R5
+    line, R0..R1 the R2 line; with rollup_to only R1 and R4 receive them."""
+    ids = [f"R{i}" for i in range(6)]
+    roster = load_roster(pd.DataFrame({"rep_id": ids, "manager_id": [None, *ids[:-1]]}))
+    d = load_deals(pd.DataFrame({"deal_id": ["A", "B"], "rep_id": ["R5", "R2"],
+                                 "close_date": "2026-02-10", "amount": ["1", "2"]}))
+    lines = credit_deals(d, currency="USD", roster=roster, rollup=True)
+    got = sorted(zip(lines["deal_id"], lines["rep_id"], lines["rule"], strict=True))
+    assert got == sorted([("A", "R5", "owner"), ("B", "R2", "owner")]
+                         + [("A", f"R{i}", "owner+rollup") for i in range(5)]
+                         + [("B", f"R{i}", "owner+rollup") for i in range(2)])
+    some = credit_deals(d, currency="USD", roster=roster, rollup=True,
+                        rollup_to=pd.Index(["R1", "R4"]))
+    up = some[some["rule"] == "owner+rollup"]
+    assert sorted(zip(up["deal_id"], up["rep_id"], strict=True)) == [
+        ("A", "R1"), ("A", "R4"), ("B", "R1")]
+
+
+def test_a_cycle_away_from_the_credited_reps_is_still_an_error() -> None:
+    """X and Y manage each other; no deal touches them: the roster is still wrong."""
+    roster = load_roster(pd.DataFrame({"rep_id": ["M", "A", "X", "Y"],
+                                       "manager_id": [None, "M", "Y", "X"]}))
+    d = load_deals(pd.DataFrame({"deal_id": ["D1"], "rep_id": ["A"],
+                                 "close_date": ["2026-02-10"], "amount": ["1"]}))
+    with pytest.raises(InputError, match="cycle through X"):
+        credit_deals(d, currency="USD", roster=roster, rollup=True)
+
+
+DEEP_CHILD = textwrap.dedent("""
+    import sys
+    import numpy as np, pandas as pd
+    from spmkit.crediting import credit_deals
+    from spmkit.tables import load_inputs
+
+    depth = int(sys.argv[1])
+    ids = np.char.add("R", np.char.zfill(np.arange(depth).astype(str), 6))
+    roster = pd.DataFrame({"rep_id": ids, "manager_id": np.r_[[""], ids[:-1]]})
+    deals = pd.DataFrame({"deal_id": [f"D{i}" for i in range(10)], "rep_id": ids[-1],
+                          "close_date": "2026-02-10", "amount": "1.00"})
+    data = load_inputs(deals, roster=roster)
+    lines = credit_deals(data.deals, currency="USD", roster=data.roster, rollup=True)
+    top = lines[lines["rep_id"] == ids[0]]
+    print(len(lines), len(top), int(top["amount_cents"].sum()))
+""")
+
+
+def test_a_20000_deep_chain_rolls_up_in_bounded_memory(tmp_path: Path) -> None:
+    """A chain of 20,000 reps, 10 deals at the bottom: 200,000 credit lines (each deal once
+    per rep of the chain). The old roll-up built every (rep, ancestor) pair first, 2e8 of
+    them (10,000 levels took 6.8 GB); now the walk's memory follows the lines it writes.
+    The child runs under a 4 GB address-space limit, so a regression fails fast instead of
+    exhausting the machine; its peak resident memory must stay under 1.5 GB."""
+    script = tmp_path / "deep.py"
+    script.write_text(DEEP_CHILD, encoding="utf-8")
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (4 * 2**30, 4 * 2**30))
+
+    root = Path(__file__).resolve().parent.parent
+    proc = subprocess.Popen([sys.executable, str(script), "20000"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, preexec_fn=limit,
+                            env={**os.environ, "PYTHONPATH": str(root)})
+    _, status, usage = os.wait4(proc.pid, 0)
+    out, err = proc.stdout.read(), proc.stderr.read()
+    proc.stdout.close()
+    proc.stderr.close()
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    assert proc.returncode == 0, err[-2000:]
+    assert out.split() == ["200000", "10", "1000"]  # R000000 is credited every deal, once
+    peak_mb = usage.ru_maxrss / 1024  # kilobytes on Linux
+    assert peak_mb < 1536, f"peak resident memory {peak_mb:.0f} MB"

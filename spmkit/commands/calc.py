@@ -70,6 +70,7 @@ def _mapping(path: str) -> dict:
 
 
 def run_calc(args: argparse.Namespace) -> int:
+    from spmkit.money import money_text
     from spmkit.payout import calculate, write_outputs
 
     plan, inputs = _load(args)
@@ -78,7 +79,7 @@ def run_calc(args: argparse.Namespace) -> int:
     s = result.summary
     print(f"{plan.plan}: {s['payees']} payees, {s['credit_lines']} credit lines "
           f"({s['lines_outside_year']} outside the plan year, ignored), total payout "
-          f"{result.total_payout_cents / 100:,.2f} {plan.currency}")
+          f"{money_text(result.total_payout_cents)} {plan.currency}")  # exact: no float
     for p in paths:
         print(f"wrote {p}")
     return 0
