@@ -130,3 +130,22 @@ def test_alternatives_run_on_the_sample_org(sample_inputs) -> None:
     assert cost["accelerators"] > cost["baseline"]
     assert cost["product_spif"] > cost["baseline"]
     assert cost["cap_and_threshold"] < cost["baseline"]
+
+
+def test_gated_accelerator_holds_back_only_the_accelerator(sample_inputs) -> None:
+    """The gate only takes pay away: the gated plan costs no more than the same plan without
+    its gate, and at least one rep is paid at BCR above quota for want of the product mix."""
+    from spmkit.payout import calculate
+
+    gated = load_plan(ROOT / "scenarios" / "gated_accelerator.yaml")
+    comp = gated.component("commission")
+    assert comp.gate.requires[0].component == "growth_products"
+    assert comp.gate.above == 1
+    ungated = gated.model_copy(update={"components": tuple(
+        c.model_copy(update={"gate": None}) if c.id == "commission" else c
+        for c in gated.components)})
+    with_gate, without = calculate(gated, sample_inputs), calculate(ungated, sample_inputs)
+    assert with_gate.total_payout_cents <= without.total_payout_cents
+    p = with_gate.payouts
+    assert p.loc[p["component"] == "commission", "explain"].str.contains("gate unmet").any()
+    assert (p.loc[p["component"] == "growth_products", "amount_cents"] == 0).all()
