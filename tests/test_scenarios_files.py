@@ -149,3 +149,20 @@ def test_gated_accelerator_holds_back_only_the_accelerator(sample_inputs) -> Non
     p = with_gate.payouts
     assert p.loc[p["component"] == "commission", "explain"].str.contains("gate unmet").any()
     assert (p.loc[p["component"] == "growth_products", "amount_cents"] == 0).all()
+
+
+def test_gated_plan_has_a_pay_curve() -> None:
+    """Pay curves keep the components a gate reads (they pay nothing themselves): the gated
+    accelerator's curve runs, and its synthetic rep (deals that pass every filter, so the
+    product mix is met) reaches the 2x accelerator above quota."""
+    from spmkit.scenario import pay_curve
+
+    gated = load_plan(ROOT / "scenarios" / "gated_accelerator.yaml")
+    curve = pay_curve(gated, attainment=[0.5, 1.0, 1.5])
+    pay = curve["payout_cents"].tolist()
+    assert pay[0] < pay[1] < pay[2]
+    # TI 100,000.00 (the curve's default): from 100% to 150% the commission pays 2x BCR on
+    # the extra 50% (0.8 x 100,000 x 0.5 x 2 = 80,000) and the bonus goes from 1x to 1.5x
+    # of its 20,000 target (+10,000): 90,000.00 more (with the gate unmet it would be
+    # 1x BCR above quota: 40,000 + 10,000)
+    assert pay[2] - pay[1] == 9_000_000

@@ -30,10 +30,13 @@ DEFAULT_CURVE_QUOTA_CENTS = 100_000_000
 
 
 def _curve_plan(plan: Plan) -> Plan | None:
-    """The plan's components that pay by attainment (None when there are none)."""
-    keep = tuple(c for c in plan.components if c.uses_attainment)
-    if not keep:
+    """The plan's components that pay by attainment, with the components their gates and
+    modifiers read (None when none pays by attainment)."""
+    wanted = {c.id for c in plan.components if c.uses_attainment}
+    if not wanted:
         return None
+    wanted |= {ref for c in plan.components if c.id in wanted for ref in c.references()}
+    keep = tuple(c for c in plan.components if c.id in wanted)
     if len(keep) == len(plan.components):
         return plan
     return plan.model_copy(update={"components": keep})
