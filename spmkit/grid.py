@@ -98,6 +98,8 @@ class Grid:
     draw_recoverable: np.ndarray
     measures: Mapping[str, Mapping[str, np.ndarray]]
     quota_source: str = "quotas"
+    #: Named quotas (``quota: NAME``), cents per payee and period.
+    named_quotas: Mapping[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -203,13 +205,14 @@ def check_quota(comp: Component, grid: Grid, measure: np.ndarray, quota: np.ndar
 
 def period_targets(comp: Component, grid: Grid, num: Num) -> np.ndarray:
     """Rule 6: annual TI x weight x (period quota / annual quota), prorated by days employed."""
-    annual = grid.quota.sum(axis=1, keepdims=True)
+    quota = comp.quota_of(grid)
+    annual = quota.sum(axis=1, keepdims=True)
     k = grid.periods.count
-    share = num.div(num.arr(grid.quota), num.arr(np.broadcast_to(annual, grid.quota.shape)))
-    even = num.arr(np.ones(grid.quota.shape, dtype=np.int64)) / num.const(k)
-    share = np.where(np.broadcast_to(annual, grid.quota.shape) != 0, share, even)
+    share = num.div(num.arr(quota), num.arr(np.broadcast_to(annual, quota.shape)))
+    even = num.arr(np.ones(quota.shape, dtype=np.int64)) / num.const(k)
+    share = np.where(np.broadcast_to(annual, quota.shape) != 0, share, even)
     prorate = num.arr(grid.days_employed) / num.arr(np.broadcast_to(grid.periods.days(),
-                                                                    grid.quota.shape))
+                                                                    quota.shape))
     ti = num.arr(grid.target_incentive)[:, None] * num.const(comp.weight)
     return ti * share * prorate
 
@@ -253,4 +256,4 @@ def attainment_of(grid: Grid, num: Num, scale: np.ndarray | None, component_id: 
     its quota for the same window (0 without a quota), as gates and modifiers read it."""
     comp = grid.plan.component(component_id)
     values = scaled(windows(grid.measure(component_id), window), num, scale)
-    return num.div(values, comp.quota_units(windows(grid.quota, window), num))
+    return num.div(values, comp.quota_units(windows(comp.quota_of(grid), window), num))

@@ -203,10 +203,10 @@ class _Lines:
     (computed once per run, and only when some description needs them).
 
     ``codes``/``periods``: each line's payee row and period index on the grid; ``quota``
-    the grid's quota (cents) for running bands."""
+    the grid's quotas (cents; ``None`` for the unnamed one) for running bands."""
 
     def __init__(self, lines: pd.DataFrame, roster: pd.DataFrame | None, codes: np.ndarray,
-                 periods: np.ndarray, quota: np.ndarray):
+                 periods: np.ndarray, quota: dict[str | None, np.ndarray]):
         self.frame = lines
         self.roster = roster
         self.codes, self.periods, self.quota = codes, periods, quota
@@ -299,8 +299,10 @@ class _Lines:
         group = rep if spec.running_window == "ytd" else rep * 10_000 + k
         after = pd.Series(v).groupby(group).cumsum().to_numpy()
         if spec.running_basis == "attainment":
-            quota = np.cumsum(self.quota, axis=1) if spec.running_window == "ytd" else self.quota
-            q = quota[rep, k].astype(np.float64)
+            grid_quota = self.quota[spec.running_quota]
+            quota = (np.cumsum(grid_quota, axis=1) if spec.running_window == "ytd"
+                     else grid_quota)
+            q = quota[rep, k].astype(np.float64) * spec.unit / 100
             position = np.where(q > 0, after / np.where(q > 0, q, 1), 0.0)
         else:
             position = after.astype(np.float64)
@@ -372,8 +374,20 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
 
     credit = _sum_grid(codes, k_all, amount, shape, use, too_big())
     quota_source = sources.get("quotas", "quotas")
-    quota = _quota_grid(plan, inputs.quotas, payees, periods, quota_source)
-    facts = _Lines(lines, roster, codes, k_all, quota)
+    quotas = inputs.quotas
+    named = quotas["measure"].notna() if quotas is not None and "measure" in quotas else None
+    quota = _quota_grid(plan, quotas if named is None else quotas.loc[~named], payees, periods,
+                        quota_source)
+    named_quotas = {}
+    for name in sorted({c.quota_name() for c in plan.components} - {None}):  # a few names
+        rows = quotas.loc[named & (quotas["measure"] == name)] if named is not None else None
+        if rows is None or rows.empty:
+            users = ", ".join(repr(c.id) for c in plan.components if c.quota_name() == name)
+            raise InputError(Problem(quota_source, f"component {users} takes quota {name!r}, "
+                                     f"but no quota row has measure {name!r}",
+                                     column="measure"))
+        named_quotas[name] = _quota_grid(plan, rows, payees, periods, quota_source)
+    facts = _Lines(lines, roster, codes, k_all, {None: quota, **named_quotas})
     measures: dict[str, dict[str, np.ndarray]] = {}
     for comp in plan.components:  # components and their measures, not deals
         measures[comp.id] = {}
@@ -384,6 +398,8 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
                 too_big(f" measured by component {comp.id!r}"))
     yearly = [(credit, deals_source, "amount", "credit", ""),
               (quota, quota_source, "quota", "quota", "")]
+    yearly += [(q, quota_source, "quota", f"quota {name!r}", "")
+               for name, q in named_quotas.items()]
     yearly += [(m, deals_source, "amount", "credit", f" measured by component {cid!r}")
                for cid, named in measures.items() for m in named.values()]
     for values, source, col, what, measured_by in yearly:  # year-to-date sums and totals fit
@@ -403,7 +419,7 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
     grid = Grid(plan=plan, periods=periods, rep_ids=payees.to_numpy(), quota=quota, credit=credit,
                 target_incentive=ti, days_employed=_employment(roster, payees, periods),
                 draw=draw, draw_recoverable=recoverable, measures=measures,
-                quota_source=quota_source)
+                quota_source=quota_source, named_quotas=named_quotas)
     summary = {"deals": len(inputs.deals), "credit_lines": len(lines),
                "lines_outside_year": int((k_all < 0).sum()), "payees": len(payees)}
     return grid, lines, summary

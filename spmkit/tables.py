@@ -476,6 +476,7 @@ _SPECS: dict[str, tuple[_Col, ...]] = {
         _Col("year", "year"),
         _Col("quota", "money", required=True, nullable=False, out="quota_cents",
              alt="quota_cents", checks=_NONNEG),
+        _Col("measure", "text"),
     ),
     "roster": (
         _Col("rep_id", "id", required=True, nullable=False),
@@ -775,9 +776,12 @@ def _check_quotas(frame: pd.DataFrame, out: _Collector, label: Callable[[str], s
         out.add("the file mixes quotas per period (period_start, first on "
                 f"{out.loc.where(p)}) with annual quotas (year, first on {out.loc.where(a)}); "
                 "use one form", column=label("year"))
-    _duplicates(frame, ["rep_id", "period_start"], out, label("period_start"),
+    keyed, by = frame, []
+    if frame["measure"].notna().any():  # named quotas: one row per rep, period and measure
+        keyed, by = frame.assign(measure=frame["measure"].fillna("")), ["measure"]
+    _duplicates(keyed, ["rep_id", "period_start", *by], out, label("period_start"),
                 only=periodic, what="quota row")
-    _duplicates(frame, ["rep_id", "year"], out, label("year"),
+    _duplicates(keyed, ["rep_id", "year", *by], out, label("year"),
                 only=annual, what="quota row")
 
 
@@ -914,7 +918,9 @@ def load_quotas(src: Source, *, mapping: Mapping[str, str] | None = None,
     -------
     DataFrame
         ``rep_id`` str, ``period_start`` datetime64[us] (NaT in the annual form), ``year``
-        Int64 (NA in the period form), ``quota_cents`` int64 (>= 0).
+        Int64 (NA in the period form), ``quota_cents`` int64 (>= 0), ``measure`` str (the
+        quota's name for components that say ``quota: NAME``; NA for the quota every other
+        component uses).
 
     Raises
     ------

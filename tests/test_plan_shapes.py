@@ -451,3 +451,43 @@ def test_holdback_paid_plus_still_held_equals_no_holdback(amounts, months, share
     held, plain = run(plan(True), deals), run(plan(False), deals)
     assert held.total_payout_cents + held.summary["still_held_cents"] == \
         plain.total_payout_cents
+
+
+# ----------------------------------------------------------------------------- named quotas
+
+
+def test_named_quotas_per_component() -> None:
+    """``quota: NAME`` takes the rows whose ``measure`` is NAME; other components take the
+    rows without one.  Revenue 120,000 of 100,000 (120%) and units 30 of 40 (75%): a
+    commission at 10% / 20% above quota on revenue pays 10,000 + 4,000; a unit bonus on
+    the curve [[0.5, 0.5], [1, 1]] pays 75% of its 5,000 target."""
+    plan = make_plan(
+        commission({"from": 0, "rate": 0.1}, {"from": 1, "rate": 0.2}, attainment="period"),
+        {"id": "units", "type": "bonus", "measure": "count", "quota": "units", "weight": 0.5,
+         "curve": [[0.5, 0.5], [1, 1]]}, period="year")
+    quotas = [{"rep_id": "R", "year": 2026, "quota": 100_000, "measure": ""},
+              {"rep_id": "R", "year": 2026, "quota": 40, "measure": "units"}]
+    deals = [deal(f"D{i}", "R", "2026-03-01", 4_000) for i in range(30)]
+    r = run(plan, deals, quotas, roster=[{"rep_id": "R", "target_incentive": 10_000}])
+    assert paid(r, "R", "commission") == [1_400_000]
+    assert column(r, "R", "units", "attainment") == [0.75]
+    assert paid(r, "R", "units") == [375_000]
+
+
+def test_named_quota_missing_is_an_error() -> None:
+    from spmkit.errors import InputError
+
+    plan = make_plan(commission({"from": 0, "rate": 0.1}, quota="margin"), period="year")
+    with pytest.raises(InputError, match="takes quota 'margin', but no quota row has measure"):
+        run(plan, [deal("D1", "R", "2026-03-01", 100)], annual_quotas({"R": 100}))
+
+
+def test_a_repeated_quota_of_one_measure_is_an_error() -> None:
+    from spmkit.errors import InputError
+
+    quotas = [{"rep_id": "R", "year": 2026, "quota": 10, "measure": "units"},
+              {"rep_id": "R", "year": 2026, "quota": 20, "measure": "units"},
+              {"rep_id": "R", "year": 2026, "quota": 100, "measure": ""}]
+    plan = make_plan(commission({"from": 0, "rate": 0.1}), period="year")
+    with pytest.raises(InputError, match="repeat|duplicate|again"):
+        run(plan, [deal("D1", "R", "2026-03-01", 100)], quotas)

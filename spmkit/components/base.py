@@ -145,6 +145,7 @@ class MeasureSpec:
     running: tuple[Decimal, Decimal | None] | None = None
     running_window: Literal["period", "ytd"] = "ytd"
     running_basis: Literal["attainment", "value"] = "attainment"
+    running_quota: str | None = None
 
     @property
     def unit(self) -> int:
@@ -301,6 +302,15 @@ class Component(Frozen):
 
     # ------------------------------------------------------------------ the protocol
 
+    def quota_name(self) -> str | None:
+        """The named quota it attains against (``quota: NAME``), or None for the quota."""
+        return None
+
+    def quota_of(self, grid: Grid) -> np.ndarray:
+        """Its quota on the grid, cents per payee and period."""
+        name = self.quota_name()
+        return grid.quota if name is None else grid.named_quotas[name]
+
     def references(self) -> tuple[str, ...]:
         """Ids of the other components its gate and modifier read."""
         refs = tuple(r.component for r in self.gate.requires) if self.gate else ()
@@ -415,6 +425,11 @@ class Measured(Component):
 
     measure: Literal["amount", "count"] = "amount"
     basis: Literal["attainment", "value"] = "attainment"
+    #: Take the quota from the quotas table's rows whose ``measure`` is this name.
+    quota: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
+
+    def quota_name(self) -> str | None:
+        return self.quota
 
     def value_spec(self) -> MeasureSpec:
         """``amount``: credited cents; ``count``: each credited deal counts its credited

@@ -79,7 +79,7 @@ class Bonus(Measured):
     def earn(self, grid: Grid, num: Num, scale: np.ndarray | None = None) -> Earned:
         window = self.attainment
         raw_c = windows(grid.measure(self.id), window)
-        raw_q = windows(grid.quota, window)
+        raw_q = windows(self.quota_of(grid), window)
         if scale is None and self.basis == "attainment":
             check_quota(self, grid, raw_c, raw_q)
         c = scaled(raw_c, num, scale)
@@ -93,7 +93,7 @@ class Bonus(Measured):
             held = targets * self.fraction(np.minimum(position, num.const(self.gate.above)), num)
         earnings = self.linked(grid, num, scale, earnings, window, held=held)
         to_date, payout = pay(self, grid, earnings, window)
-        shown = None if self.basis == "value" and not grid.quota.any() else attainment
+        shown = None if self.basis == "value" and not self.quota_of(grid).any() else attainment
         return Earned(shown, to_date, payout,
                       {"credit": raw_c, "quota": raw_q, "target": targets, "fraction": fraction,
                        "earnings": earnings})

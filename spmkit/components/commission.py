@@ -197,7 +197,8 @@ class Commission(Measured):
                     None if hi is None else Decimal(self._units(hi)))
                 out[f"line{i}"] = MeasureSpec(value=base.value, filter=base.filter,
                                               running=edges, running_window=self.attainment,
-                                              running_basis=self.basis)
+                                              running_basis=self.basis,
+                                              running_quota=self.quota)
         return out
 
     def _units(self, point: Decimal) -> int:
@@ -222,7 +223,7 @@ class Commission(Measured):
             return [num.full(len(grid.rep_ids), row.rate) for row in self.rates]
         if self.tiers.uses_bcr:
             # TI / quota: a rate per currency unit of quota, or per deal with ``count``
-            annual = num.arr(grid.quota.sum(axis=1))
+            annual = num.arr(self.quota_of(grid).sum(axis=1))
             bcr = num.div(grid.year_target(num) * num.const(self.weight), annual)
         return [num.full(len(grid.rep_ids), band.rate) if band.rate is not None
                 else bcr * num.const(band.bcr_multiple) for band in self.tiers.bands]
@@ -230,7 +231,7 @@ class Commission(Measured):
     def earn(self, grid: Grid, num: Num, scale: np.ndarray | None = None) -> Earned:
         window = self.attainment
         raw_c = windows(grid.measure(self.id), window)
-        raw_q = windows(grid.quota, window)
+        raw_q = windows(self.quota_of(grid), window)
         if self.needs_quota and scale is None:
             check_quota(self, grid, raw_c, raw_q)
         c = scaled(raw_c, num, scale)
@@ -268,7 +269,7 @@ class Commission(Measured):
         rates = shown_rates
         earnings = earnings * num.const(100) / num.const(self.unit)  # grid units -> cents
         to_date, payout = pay(self, grid, earnings, window)
-        shown = None if self.basis == "value" and not grid.quota.any() else attainment
+        shown = None if self.basis == "value" and not self.quota_of(grid).any() else attainment
         return Earned(shown, to_date, payout,
                       {"credit": raw_c, "quota": raw_q, "portions": portions, "rates": rates,
                        "band_index": band_index, "earnings": earnings, "position": position})

@@ -22,12 +22,12 @@ class Measure(Measured):
 
     def earn(self, grid: Grid, num: Num, scale: np.ndarray | None = None) -> Earned:
         raw_c = windows(grid.measure(self.id), self.attainment)
-        raw_q = windows(grid.quota, self.attainment)
+        raw_q = windows(self.quota_of(grid), self.attainment)
         if scale is None and self.basis == "attainment":
             check_quota(self, grid, raw_c, raw_q)
         attainment = num.div(scaled(raw_c, num, scale), self.quota_units(raw_q, num))
         zero = np.zeros(np.broadcast_shapes(raw_c.shape, attainment.shape), dtype=np.int64)
-        shown = None if self.basis == "value" and not grid.quota.any() else attainment
+        shown = None if self.basis == "value" and not self.quota_of(grid).any() else attainment
         return Earned(shown, zero, zero.copy(), {"credit": raw_c, "quota": raw_q})
 
     def explain(self, grid: Grid, earned: Earned) -> np.ndarray:
