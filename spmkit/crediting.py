@@ -14,7 +14,13 @@ import numpy as np
 import pandas as pd
 
 from spmkit.errors import InputError, Problem
-from spmkit.money import CentsOverflowError, mul_div_round, overflow_problem, split_cents
+from spmkit.money import (
+    CentsOverflowError,
+    mul_div_round,
+    overflow_problem,
+    share_cents,
+    split_cents,
+)
 from spmkit.plan import Plan
 
 PPB = 1_000_000_000  # split shares are held in parts per billion
@@ -146,9 +152,40 @@ def rollup_lines(lines: pd.DataFrame, roster: pd.DataFrame,
                      rule=up["rule"] + "+rollup")
 
 
+def _once_per_deal(up: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
+    """Roll-up without duplicates: a manager is credited at most once per deal (and once
+    per reversal), with the sum of the credit below them limited to the deal's amount."""
+    keys = ["rep_id", "deal_id", "clawback"]
+    repeated = up.duplicated(keys, keep=False).to_numpy()
+    if not repeated.any():
+        return up
+    many = up.loc[repeated]
+    rules = many["rule"].str.removesuffix("+rollup")
+    summed = many.assign(_rule=rules).groupby(keys, sort=False).agg(
+        amount_cents=("amount_cents", "sum"), share_ppb=("share_ppb", "sum"),
+        kinds=("_rule", "nunique"), _rule=("_rule", "first"))
+    first = many.drop_duplicates(keys).set_index(keys)
+    deal = base.drop_duplicates("deal_id").set_index("deal_id")["amount_cents"]
+    limit = np.abs(deal.reindex(summed.index.get_level_values("deal_id")).to_numpy(np.int64))
+    amount = summed["amount_cents"].to_numpy(np.int64)
+    capped = np.sign(amount) * np.minimum(np.abs(amount), limit)
+    mixed = summed["kinds"].to_numpy() > 1
+    fx = first["rule"].str.contains(r"\+fx").to_numpy()
+    claw = summed.index.get_level_values("clawback").to_numpy(bool)
+    # lines of one kind keep it (split+rollup); a mix of kinds is plain rollup
+    rule = np.where(mixed, "rollup" + np.where(fx, "+fx", "") + np.where(claw, "+clawback", ""),
+                    summed["_rule"].to_numpy().astype(str) + "+rollup")
+    merged = first.assign(amount_cents=capped,
+                          share_ppb=np.minimum(summed["share_ppb"].to_numpy(np.int64), PPB),
+                          rule=rule).reset_index()
+    return pd.concat([up.loc[~repeated], merged[up.columns]], ignore_index=True)
+
+
 def credit_lines(plan: Plan, deals: pd.DataFrame, *, splits: pd.DataFrame | None = None,
                  fx: pd.DataFrame | None = None, roster: pd.DataFrame | None = None,
-                 rollup_to: pd.Index | None = None, source: str = "deals") -> pd.DataFrame:
+                 rollup_to: pd.Index | None = None, source: str = "deals",
+                 overlays: pd.DataFrame | None = None,
+                 overlay_to: pd.Index | None = None) -> pd.DataFrame:
     """Credit lines for every deal under ``plan`` (spec rule 1).
 
     Parameters
@@ -163,20 +200,39 @@ def credit_lines(plan: Plan, deals: pd.DataFrame, *, splits: pd.DataFrame | None
         With ``credit: rollup``, only these managers receive roll-up lines (default: all).
     source : str
         The deals file's name, for error messages.
+    overlays : DataFrame, optional
+        The overlays table (:func:`spmkit.tables.load_overlays`): credit in addition.
+    overlay_to : Index, optional
+        With ``credit: overlay``, the payees credited by ``overlay_match`` (default: every
+        rep of the roster).
 
     Returns
     -------
     DataFrame
         See :func:`credit_deals`.
     """
+    match = None
+    if plan.credit == "overlay":
+        if roster is None:
+            raise InputError(Problem("roster", f"plan {plan.plan!r} credits overlays by "
+                                     "matching roster columns, so it needs a roster"))
+        missing = [c for c in plan.overlay_match if c not in roster.columns]
+        if missing:
+            raise InputError(Problem("roster", f"plan {plan.plan!r} matches deals on "
+                                     f"{', '.join(missing)}, which the roster lacks",
+                                     column=missing[0]))
+        people = roster if overlay_to is None else roster[roster["rep_id"].isin(overlay_to)]
+        match = people[["rep_id", *plan.overlay_match]].drop_duplicates("rep_id")
     return credit_deals(deals, currency=plan.currency, splits=splits, fx=fx, roster=roster,
-                        rollup=plan.credit == "rollup", rollup_to=rollup_to, source=source)
+                        rollup=plan.credit == "rollup", rollup_to=rollup_to, source=source,
+                        overlays=overlays, overlay_match=match)
 
 
 def credit_deals(deals: pd.DataFrame, *, currency: str | None, splits: pd.DataFrame | None = None,
                  fx: pd.DataFrame | None = None, roster: pd.DataFrame | None = None,
                  rollup: bool = False, rollup_to: pd.Index | None = None,
-                 source: str = "deals") -> pd.DataFrame:
+                 source: str = "deals", overlays: pd.DataFrame | None = None,
+                 overlay_match: pd.DataFrame | None = None) -> pd.DataFrame:
     """Credit lines for every deal: owner or split credit, fx, clawbacks, roll-ups.
 
     ``currency`` is the plan currency deals are converted to (``None``: amounts are taken
@@ -227,6 +283,20 @@ def credit_deals(deals: pd.DataFrame, *, currency: str | None, splits: pd.DataFr
         lines = pd.concat([own, sp], ignore_index=True)
     else:
         lines = base.assign(rep_id=base["owner"], share_ppb=PPB, rule="owner")
+    extra = []
+    if overlays is not None and len(overlays):  # in addition to the sellers' credit
+        ov = overlays[["deal_id", "rep_id", "share_ppb"]].reset_index(drop=True)
+        ov = ov.merge(base, on="deal_id", how="inner", validate="many_to_one")
+        ov["amount_cents"] = share_cents(ov["amount_cents"].to_numpy(np.int64),
+                                         ov["share_ppb"].to_numpy(np.int64))
+        extra.append(ov.assign(rule="overlay"))
+    if overlay_match is not None and len(overlay_match):  # credit: overlay, overlay_match
+        keys = [c for c in overlay_match.columns if c != "rep_id"]
+        om = base.dropna(subset=keys).merge(overlay_match.dropna(subset=keys), on=keys,
+                                            how="inner")
+        extra.append(om.assign(share_ppb=PPB, rule="overlay"))
+    if extra:
+        lines = pd.concat([lines, *extra], ignore_index=True)
     lines["rule"] = lines["rule"].where(~lines["fx"], lines["rule"] + "+fx")
     lines = lines.assign(credit_date=lines["deal_date"], clawback=False)
 
@@ -241,7 +311,8 @@ def credit_deals(deals: pd.DataFrame, *, currency: str | None, splits: pd.DataFr
         lines = pd.concat([lines, back], ignore_index=True)
 
     if rollup and roster is not None:
-        lines = pd.concat([lines, rollup_lines(lines, roster, rollup_to)], ignore_index=True)
+        up = _once_per_deal(rollup_lines(lines, roster, rollup_to), base)
+        lines = pd.concat([lines, up], ignore_index=True)
 
     lines["amount_cents"] = lines["amount_cents"].astype(np.int64)
     lines["share_ppb"] = lines["share_ppb"].astype(np.int64)

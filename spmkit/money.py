@@ -291,6 +291,24 @@ def allocate(total_cents: int, weights: np.ndarray) -> np.ndarray:
     return floors
 
 
+def share_cents(amounts: np.ndarray, shares_ppb: np.ndarray) -> np.ndarray:
+    """``round(amount x share / 1e9)`` half away from zero, exactly, for each line (a
+    share in parts per billion, at most 1e9): an overlay's credit, or a split line before
+    its residue.
+
+    >>> share_cents(np.array([10001, -10001]), np.array([500_000_000] * 2)).tolist()
+    [5001, -5001]
+    """
+    amount = np.asarray(amounts, dtype=np.int64)
+    share = np.asarray(shares_ppb, dtype=np.int64)
+    ppb = 1_000_000_000
+    mag = np.abs(amount)
+    hi, lo = np.divmod(mag, ppb)  # amount x share / 1e9 exactly, without int64 overflow
+    prod = lo * share
+    part = hi * share + prod // ppb + (2 * (prod % ppb) >= ppb)
+    return np.where(amount < 0, -part, part).astype(np.int64)
+
+
 def split_cents(amounts: np.ndarray, shares_ppb: np.ndarray, groups: object,
                 tiebreak: object) -> np.ndarray:
     """Each line's share of its group's amount in whole cents, summing exactly per group.
@@ -307,12 +325,7 @@ def split_cents(amounts: np.ndarray, shares_ppb: np.ndarray, groups: object,
     """
     amount = np.asarray(amounts, dtype=np.int64)
     share = np.asarray(shares_ppb, dtype=np.int64)
-    ppb = 1_000_000_000
-    mag = np.abs(amount)
-    hi, lo = np.divmod(mag, ppb)  # amount x share / 1e9 exactly, without int64 overflow
-    prod = lo * share
-    part = hi * share + prod // ppb + (2 * (prod % ppb) >= ppb)
-    part = np.where(amount < 0, -part, part)
+    part = share_cents(amount, share)
     if not len(part):
         return part.astype(np.int64)
     group, _ = pd.factorize(np.asarray(groups, dtype=object))

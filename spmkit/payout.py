@@ -226,7 +226,9 @@ class _Lines:
         if key == "credit_memo":  # a line of a deal that is no sale (amount <= 0), or its reversal
             return (self.amount <= 0) != self.clawback
         if key == "rollup":
-            return f["rule"].str.endswith("+rollup").to_numpy(bool)
+            return f["rule"].str.contains("rollup", regex=False).to_numpy(bool)
+        if key == "overlay":
+            return f["rule"].str.startswith("overlay").to_numpy(bool) & ~self.get("rollup")
         if key == "share":
             return f["share_ppb"].to_numpy(np.int64) * self.get("sign")
         if key == "order":  # credit_date, then deal_id (rule of tiers.scope: running)
@@ -265,11 +267,15 @@ class _Lines:
         if not spec.credit_memos:
             mask &= ~self.get("credit_memo")
         if spec.roles is not None:
-            rollup = self.get("rollup")
-            if "rollup" not in spec.roles:
-                mask &= ~rollup
-            if "seller" not in spec.roles:
-                mask &= rollup
+            rollup, overlay = self.get("rollup"), self.get("overlay")
+            role_ok = np.zeros(len(f), dtype=bool)
+            if "rollup" in spec.roles:
+                role_ok |= rollup
+            if "overlay" in spec.roles:
+                role_ok |= overlay
+            if "seller" in spec.roles:
+                role_ok |= ~rollup & ~overlay
+            mask &= role_ok
         return mask
 
     def values(self, spec: MeasureSpec, mask: np.ndarray) -> np.ndarray:
@@ -357,8 +363,12 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
     if plan.credit == "rollup" and roster is not None and "plan" in roster.columns:
         rollup_to = pd.Index(roster.loc[roster["plan"].astype("str") == plan.plan, "rep_id"])
     sources = getattr(inputs, "sources", None) or {}
+    overlay_to = None
+    if plan.credit == "overlay" and roster is not None and "plan" in roster.columns:
+        overlay_to = pd.Index(roster.loc[roster["plan"].astype("str") == plan.plan, "rep_id"])
     lines = credit_lines(plan, inputs.deals, splits=inputs.splits, fx=inputs.fx, roster=roster,
-                         rollup_to=rollup_to, source=sources.get("deals", "deals"))
+                         rollup_to=rollup_to, source=sources.get("deals", "deals"),
+                         overlays=getattr(inputs, "overlays", None), overlay_to=overlay_to)
     payees = _payees(plan, inputs, lines, periods)
     k_all = periods.index_of(lines["credit_date"])
     codes = payees.get_indexer(lines["rep_id"])

@@ -61,6 +61,7 @@ __all__ = [
     "load_deals",
     "load_fx",
     "load_inputs",
+    "load_overlays",
     "load_quotas",
     "load_roster",
     "load_splits",
@@ -94,6 +95,7 @@ class Inputs:
     splits: pd.DataFrame | None = None
     fx: pd.DataFrame | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
+    overlays: pd.DataFrame | None = None
 
 
 # --------------------------------------------------------------------------- locating
@@ -501,6 +503,12 @@ _SPECS: dict[str, tuple[_Col, ...]] = {
         _Col("share", "share", required=True, nullable=False, out="share_ppb",
              checks=((pa.Check.in_range(1, PPB), "must be more than 0 and at most 1"),)),
     ),
+    "overlays": (
+        _Col("deal_id", "id", required=True, nullable=False),
+        _Col("rep_id", "id", required=True, nullable=False),
+        _Col("share", "share", out="share_ppb", blank=PPB,
+             checks=((pa.Check.in_range(1, PPB), "must be more than 0 and at most 1"),)),
+    ),
     "fx": (
         _Col("currency", "upper", required=True, nullable=False),
         _Col("rate", "rate", required=True, nullable=False),
@@ -612,6 +620,8 @@ def _load(
             ppb, missing, bad = _fixed(col, 9, exact=True)
             values = pd.array(ppb, dtype="Int64")
             values[missing | bad] = pd.NA
+            if spec.blank is not None:  # an overlay's blank share is 1
+                values[missing & ~bad] = spec.blank
             values = pd.Series(values)
         elif spec.kind == "year":
             values, missing, bad = _years(col)
@@ -635,7 +645,7 @@ def _load(
 
 def _empty(spec: _Col, n: int) -> object:
     dtype = _DTYPES[spec.kind]
-    if spec.kind == "money" and spec.blank is not None:
+    if spec.kind in ("money", "share") and spec.blank is not None:
         return pd.Series(pd.array(np.full(n, spec.blank, dtype=np.int64), dtype="Int64"))
     if dtype == "str":
         return pd.Series(arrow.nulls(n, arrow.large_string()), dtype="str")
@@ -802,6 +812,10 @@ def _check_roster(frame: pd.DataFrame, out: _Collector, label: Callable[[str], s
              "a draw is given, so draw_type must be 'recoverable' or 'non_recoverable'")
 
 
+def _check_overlays(frame: pd.DataFrame, out: _Collector, label: Callable[[str], str]) -> None:
+    _duplicates(frame, ["deal_id", "rep_id"], out, label("rep_id"), what="overlay")
+
+
 def _check_splits(frame: pd.DataFrame, out: _Collector, label: Callable[[str], str]) -> None:
     _duplicates(frame, ["deal_id", "rep_id"], out, label("rep_id"), what="split")
     ppb = frame["share_ppb"]
@@ -857,6 +871,7 @@ _CHECKS: dict[str, Callable[[pd.DataFrame, _Collector, Callable[[str], str]], No
     "roster": _check_roster,
     "splits": _check_splits,
     "fx": _check_fx,
+    "overlays": _check_overlays,
 }
 
 
@@ -971,6 +986,21 @@ def load_splits(src: Source, *, mapping: Mapping[str, str] | None = None,
     return _load("splits", src, mapping, name).frame
 
 
+def load_overlays(src: Source, *, mapping: Mapping[str, str] | None = None,
+                  name: str | None = None) -> pd.DataFrame:
+    """Load overlays: ``deal_id, rep_id, share`` (share in (0, 1], blank is 1).
+
+    Overlay reps are credited with their share of the deal in addition to the owner's or
+    split credit, under every plan (rule ``overlay``).
+
+    Returns
+    -------
+    DataFrame
+        ``deal_id``, ``rep_id`` str, ``share_ppb`` int64 (share x 1e9, exact from the text).
+    """
+    return _load("overlays", src, mapping, name).frame
+
+
 def load_fx(src: Source, *, mapping: Mapping[str, str] | None = None,
             name: str | None = None) -> pd.DataFrame:
     """Load plan fx rates: ``currency, rate`` (plan currency per unit).
@@ -988,7 +1018,7 @@ def load_fx(src: Source, *, mapping: Mapping[str, str] | None = None,
     return _load("fx", src, mapping, name).frame
 
 
-_TABLES = ("deals", "quotas", "roster", "splits", "fx")
+_TABLES = ("deals", "quotas", "roster", "splits", "fx", "overlays")
 
 
 def load_inputs(
@@ -1000,6 +1030,7 @@ def load_inputs(
     *,
     mapping: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None = None,
     currency: str | None = None,
+    overlays: Source | None = None,
 ) -> Inputs:
     """Load all tables and check them against each other; report every problem at once.
 
@@ -1024,7 +1055,8 @@ def load_inputs(
         the roster (when given); splits naming deals not in deals; deal currencies without
         an fx rate.
     """
-    sources = {"deals": deals, "quotas": quotas, "roster": roster, "splits": splits, "fx": fx}
+    sources = {"deals": deals, "quotas": quotas, "roster": roster, "splits": splits, "fx": fx,
+               "overlays": overlays}
     nested = bool(mapping) and all(isinstance(v, Mapping) for v in mapping.values())
     if nested:
         unknown = set(mapping) - set(_TABLES)
@@ -1083,14 +1115,15 @@ def _cross_checks(loaded: dict[str, _Loaded], currency: str | None) -> list[Prob
     problems: list[Problem] = []
     roster = loaded.get("roster")
     if roster is not None:
-        for table in ("deals", "quotas", "splits"):
+        for table in ("deals", "quotas", "splits", "overlays"):
             if table in loaded:
                 problems += _missing_keys(loaded[table], "rep_id", roster.frame["rep_id"],
                                           f"the roster ({roster.loc.name})", "rep_id")
-    deals, splits = loaded.get("deals"), loaded.get("splits")
-    if deals is not None and splits is not None:
-        problems += _missing_keys(splits, "deal_id", deals.frame["deal_id"],
-                                  f"the deals ({deals.loc.name})", "deal_id")
+    deals = loaded.get("deals")
+    for table in ("splits", "overlays"):
+        if deals is not None and table in loaded:
+            problems += _missing_keys(loaded[table], "deal_id", deals.frame["deal_id"],
+                                      f"the deals ({deals.loc.name})", "deal_id")
     if deals is not None and currency is not None:
         plan = currency.strip().upper()
         fx = loaded.get("fx")
@@ -1148,5 +1181,6 @@ def load_data_dir(
     if problems:
         raise InputError(problems)
     return load_inputs(files["deals"], files["quotas"], files["roster"], files["splits"],
-                       files["fx"], mapping=mapping, currency=currency)
+                       files["fx"], mapping=mapping, currency=currency,
+                       overlays=files["overlays"])
 

@@ -302,5 +302,6 @@ def test_mapping_file_that_is_not_utf8(tmp_path):
     mapping.write_bytes(b"deals:\n  Owner\xff: rep_id\n")
     result = spmkit("calc", *case.args(), "--mapping", mapping, "--out", tmp_path / "out")
     assert result.returncode == 2, result.stderr
-    assert "map.yaml" in result.stderr and "cannot read the column mapping" in result.stderr
+    assert "map.yaml" in result.stderr and "not UTF-8 text" in result.stderr
+    assert "save the column mapping as UTF-8" in result.stderr
     assert not (tmp_path / "out").exists()

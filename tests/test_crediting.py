@@ -188,7 +188,8 @@ def test_rollup_of_a_split_clawed_back_deal() -> None:
             splits=[{"deal_id": "D1", "rep_id": "A", "share": 0.5},
                     {"deal_id": "D1", "rep_id": "B", "share": 0.5}], roster=ROSTER)
     m = credits(r, "M")
-    assert sorted(line[3] for line in m) == [-5001, -5000, 5000, 5001]
+    # roll-up without duplicates (second edition): once per deal and once per reversal
+    assert sorted(line[3] for line in m) == [-10001, 10001]
     assert {line[4] for line in m} == {"split+rollup", "split+clawback+rollup"}
 
 

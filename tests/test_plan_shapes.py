@@ -4,6 +4,8 @@ rule; the rest are computed by hand in the docstrings."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from engine_helpers import annual_quotas, column, commission, deal, make_plan, paid, run
 from hypothesis import given, settings
@@ -224,8 +226,6 @@ def test_gate_locks_all_releases_through_the_ytd_true_up() -> None:
 def test_modifier_of_another_components_attainment(method, c_amount, factor) -> None:
     """Commission 10% of 100,000 = 10,000.00, times the factor at product C's attainment
     on a table [[0.5, 0.5], [1.0, 1.0], [1.5, 1.2]]."""
-    from decimal import Decimal
-
     plan = make_plan(
         commission({"from": 0, "rate": 0.1}, filter={"product": ["A"]},
                    modifier={"of": "product_c", "table": [[0.5, 0.5], [1.0, 1.0], [1.5, 1.2]],
@@ -491,3 +491,109 @@ def test_a_repeated_quota_of_one_measure_is_an_error() -> None:
     plan = make_plan(commission({"from": 0, "rate": 0.1}), period="year")
     with pytest.raises(InputError, match="repeat|duplicate|again"):
         run(plan, [deal("D1", "R", "2026-03-01", 100)], quotas)
+
+
+# ----------------------------------------------------------------------------- overlays
+
+
+def test_repairdesk_split_versus_overlay() -> None:
+    """RepairDesk issues #1141 and #1326: a $10 commission on one transaction for a
+    technician and a salesperson.  As a split: 5 + 5 (70/30: 7 + 3).  As an overlay the
+    technician is credited too, without taking the salesperson's credit: 10 + 10 (the
+    behaviour the old bug gave by accident, here by design)."""
+    plan = make_plan(commission({"from": 0, "rate": 1}), period="year")
+    sale = [deal("T1", "S", "2026-04-01", 10)]
+    split = run(plan, sale, splits=[{"deal_id": "T1", "rep_id": "S", "share": 0.7},
+                                    {"deal_id": "T1", "rep_id": "T", "share": 0.3}])
+    assert (paid(split, "S", "commission"), paid(split, "T", "commission")) == ([700], [300])
+    from engine_helpers import frame
+
+    from spmkit.payout import calculate
+    from spmkit.tables import load_inputs
+
+    inp = load_inputs(frame(sale), overlays=frame([{"deal_id": "T1", "rep_id": "T"}]))
+    both = calculate(plan, inp)
+    assert paid(both, "S", "commission") == [1_000]
+    assert paid(both, "T", "commission") == [1_000]
+    assert sorted(both.credits["rule"]) == ["overlay", "owner"]
+
+
+def _overlay_inputs(overlays, deals, roster=None, splits=None):
+    from engine_helpers import frame
+
+    from spmkit.tables import load_inputs
+
+    return load_inputs(frame(deals), roster=frame(roster), splits=frame(splits),
+                       overlays=frame(overlays))
+
+
+def test_overlay_on_a_split_deal_that_is_also_rolled_up() -> None:
+    """A 100.01 deal split 50/50 between A and B, with an overlay SE at 0.5, all under
+    manager M on a roll-up plan.  Sellers: 50.00 + 50.01 (the residue cent, on equal
+    shares, goes to the smaller rep_id: -1 to A); SE: 50.01 (overlay, its own
+    rounding); M is credited once per deal, the credit below limited to the deal: 100.01,
+    not 150.02.  A clawback reverses every line, M's included."""
+    from spmkit.payout import calculate
+
+    roster = [{"rep_id": "M"}, {"rep_id": "A", "manager_id": "M"},
+              {"rep_id": "B", "manager_id": "M"}, {"rep_id": "SE", "manager_id": "M"}]
+    inp = _overlay_inputs([{"deal_id": "D1", "rep_id": "SE", "share": 0.5}],
+                          [deal("D1", "A", "2026-02-01", "100.01", cancel_date="2026-08-01")],
+                          roster, [{"deal_id": "D1", "rep_id": "A", "share": 0.5},
+                                   {"deal_id": "D1", "rep_id": "B", "share": 0.5}])
+    r = calculate(make_plan(commission({"from": 0, "rate": 1}), credit="rollup"), inp)
+    c = r.credits.assign(day=r.credits["credit_date"].dt.strftime("%Y-%m-%d"))
+    got = sorted(zip(c["rep_id"], c["day"], c["amount_cents"], c["rule"], strict=True))
+    assert got == [
+        ("A", "2026-02-01", 5000, "split"), ("A", "2026-08-01", -5000, "split+clawback"),
+        ("B", "2026-02-01", 5001, "split"), ("B", "2026-08-01", -5001, "split+clawback"),
+        ("M", "2026-02-01", 10001, "rollup"),  # one line: split and overlay credit below
+        ("M", "2026-08-01", -10001, "rollup+clawback"),
+        ("SE", "2026-02-01", 5001, "overlay"), ("SE", "2026-08-01", -5001, "overlay+clawback"),
+    ]
+    assert paid(r, "M", "commission") == [10001, 0, -10001, 0]
+
+
+def test_credit_overlay_matches_roster_columns() -> None:
+    """``credit: overlay`` with ``overlay_match: [region]``: each payee of the overlay plan
+    is credited with every deal of its region, in addition to the sellers."""
+    from spmkit.payout import calculate
+
+    plan = make_plan(commission({"from": 0, "rate": 0.1}), credit="overlay",
+                     overlay_match=["region"], plan="SE plan", period="year")
+    roster = [{"rep_id": "A", "region": "East", "plan": "AE plan"},
+              {"rep_id": "B", "region": "West", "plan": "AE plan"},
+              {"rep_id": "SE1", "region": "East", "plan": "SE plan"},
+              {"rep_id": "SE2", "region": "West", "plan": "SE plan"}]
+    deals = [deal("D1", "A", "2026-02-01", 1_000, region="East"),
+             deal("D2", "B", "2026-03-01", 3_000, region="West"),
+             deal("D3", "A", "2026-04-01", 500, region="East")]
+    r = calculate(plan, _overlay_inputs(None, deals, roster))
+    assert paid(r, "SE1", "commission") == [15_000]
+    assert paid(r, "SE2", "commission") == [30_000]
+    assert sorted(r.payouts["rep_id"].unique()) == ["SE1", "SE2"]
+
+
+def test_overlay_key_errors() -> None:
+    with pytest.raises(PlanError, match="credit: overlay and overlay_match go together"):
+        make_plan(commission({"from": 0, "rate": 0.1}), credit="overlay")
+
+
+@settings(max_examples=8, deadline=None, derandomize=True, database=None)
+@given(amounts=_amounts, shares=st.lists(st.integers(1, 1_000_000_000), min_size=1,
+                                         max_size=12))
+def test_overlays_never_change_anyone_elses_credit(amounts, shares) -> None:
+    """Adding overlay rows leaves every other credit line exactly as it was."""
+    from spmkit.payout import calculate
+
+    deals = [deal(f"D{i}", f"R{i % 3}", f"2026-{(i % 12) + 1:02d}-05", str(a))
+             for i, a in enumerate(amounts)]
+    overlays = [{"deal_id": f"D{i}", "rep_id": "OV",
+                 "share": format(Decimal(s).scaleb(-9), "f")}
+                for i, s in enumerate(shares[:len(amounts)])]
+    plan = make_plan(commission({"from": 0, "rate": 0.1}))
+    without = calculate(plan, _overlay_inputs(None, deals)).credits
+    with_ov = calculate(plan, _overlay_inputs(overlays, deals)).credits
+    kept = with_ov[with_ov["rep_id"] != "OV"].reset_index(drop=True)
+    assert kept.equals(without.reset_index(drop=True))
+    assert (with_ov.loc[with_ov["rep_id"] == "OV", "rule"] == "overlay").all()

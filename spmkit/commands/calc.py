@@ -14,6 +14,7 @@ def _add_inputs(p: argparse.ArgumentParser, *, out: bool) -> None:
     p.add_argument("--roster", help="roster table")
     p.add_argument("--splits", help="split credit table")
     p.add_argument("--fx", help="fx plan rates table")
+    p.add_argument("--overlays", help="overlay credit table (deal_id, rep_id, share)")
     p.add_argument("--mapping", help="YAML file mapping source column names to spmkit's")
     if out:
         p.add_argument("--format", choices=["csv", "parquet"], default="csv",
@@ -36,19 +37,20 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _load(args: argparse.Namespace):
-    from spmkit.plan import load_plan
+    from spmkit.plan import load_plan_file
     from spmkit.tables import load_inputs
 
     problems: list = []
     plan = None
     try:
-        plan = load_plan(args.plan)
+        plan = load_plan_file(args.plan)
     except SpmkitError as exc:
         problems.extend(exc.problems)
     mapping = _mapping(args.mapping) if args.mapping else None
     try:
         inputs = load_inputs(args.deals, args.quotas, args.roster, args.splits, args.fx,
-                             mapping=mapping, currency=plan.currency if plan else None)
+                             mapping=mapping, currency=plan.currency if plan else None,
+                             overlays=args.overlays)
     except SpmkitError as exc:
         problems.extend(exc.problems)
     if problems:
@@ -57,13 +59,9 @@ def _load(args: argparse.Namespace):
 
 
 def _mapping(path: str) -> dict:
-    import yaml
+    from spmkit.plan import safe_load_yaml
 
-    try:
-        with open(path, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise SpmkitError(f"{path}: cannot read the column mapping ({exc})") from None
+    data = safe_load_yaml(path, what="column mapping")  # bounded; errors name the file
     if not isinstance(data, dict):
         raise SpmkitError(f"{path}: a mapping file maps table names or source columns to columns")
     return data

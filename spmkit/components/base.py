@@ -114,7 +114,7 @@ class MeasureSpec:
         Whether lines of credit memos (deals with a negative amount) count.
     roles : tuple of str, optional
         Which credit lines by the payee's role in the deal: ``seller`` (owner and split
-        lines) and ``rollup`` (a manager's roll-up lines); ``None`` for all.
+        lines), ``rollup`` (a manager's roll-up lines) and ``overlay``; ``None`` for all.
     unless : tuple of filters
         Lines matching any of these filters are left out (first-match rate tables).
     band : (low, high), optional

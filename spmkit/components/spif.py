@@ -16,9 +16,9 @@ from spmkit.tables import PPB
 class Spif(Component):
     """Pays per deal or a rate on deals whose credit date falls inside a window (rule 8).
 
-    It pays the deal's sellers (owner and split lines); roll-up lines earn it only with
-    ``rollup: true``.  A clawed-back deal's SPIF is reversed only with ``clawback: true``;
-    a credit memo earns no per-deal SPIF.
+    It pays the deal's sellers (owner and split lines); roll-up and overlay lines earn it
+    only with ``rollup: true`` or ``overlay: true``.  A clawed-back deal's SPIF is
+    reversed only with ``clawback: true``; a credit memo earns no per-deal SPIF.
     """
 
     type_name: ClassVar[str] = "spif"
@@ -31,6 +31,7 @@ class Spif(Component):
     rate: Rate | None = None
     clawback: bool = False
     rollup: bool = False
+    overlay: bool = False
 
     def negative_values(self) -> list[str]:
         return [key for key, v in (("per_deal", self.per_deal), ("rate", self.rate))
@@ -47,7 +48,8 @@ class Spif(Component):
         return self
 
     def measures(self) -> dict[str, MeasureSpec]:
-        roles = None if self.rollup else ("seller",)
+        roles = ("seller",) + (("rollup",) if self.rollup else ()) + (
+            ("overlay",) if self.overlay else ())
         per_deal = self.per_deal is not None  # a credit memo is not a deal: no per-deal SPIF
         return {name: MeasureSpec(value=value, filter=self.filter_items(),
                                   deal_window=self.window, clawback=self.clawback,

@@ -48,7 +48,11 @@ class Plan(Frozen):
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     year_start: date
     period: Literal["month", "quarter", "year"]
-    credit: Literal["direct", "rollup"] = "direct"
+    credit: Literal["direct", "rollup", "overlay"] = "direct"
+    #: With ``credit: overlay``: deal columns a payee's roster columns of the same name
+    #: must equal for the payee to be credited with the deal.
+    overlay_match: tuple[Literal["product", "deal_type", "region", "account"], ...] | None = (
+        Field(default=None, min_length=1))
     phasing: tuple[Share, ...] | None = Field(default=None, max_length=12)
     components: tuple[SerializeAsAny[Component], ...] = Field(min_length=1)
 
@@ -92,6 +96,9 @@ class Plan(Frozen):
         if dupes:
             raise ValueError(f"component ids must be unique: {', '.join(dupes)} repeated")
         self._check_links()
+        if (self.credit == "overlay") != (self.overlay_match is not None):
+            raise ValueError("credit: overlay and overlay_match go together: overlay_match "
+                             "names the deal columns a payee's roster columns must equal")
         if self.phasing is not None:
             n = {"month": 12, "quarter": 4, "year": 1}[self.period]
             if len(self.phasing) != n:
