@@ -152,13 +152,35 @@ def rollup_lines(lines: pd.DataFrame, roster: pd.DataFrame,
                      rule=up["rule"] + "+rollup")
 
 
+def _collections(lines: pd.DataFrame, payments: pd.DataFrame, deals: pd.DataFrame,
+                 fx: pd.DataFrame | None, currency: str | None, source: str) -> pd.DataFrame:
+    """Each payment credited to the deal's credited reps by their shares (rule
+    ``collection``), dated ``paid_date``, at the deal's fx plan rate; not clawed back."""
+    pay = payments[["deal_id", "paid_date", "amount_cents"]].merge(
+        deals[["deal_id", "currency"]].drop_duplicates("deal_id") if "currency" in deals
+        else deals[["deal_id"]].drop_duplicates("deal_id"), on="deal_id", how="inner")
+    if currency is not None and len(pay):
+        if "currency" not in pay:
+            pay["currency"] = pd.Series(pd.NA, index=pay.index, dtype="str")
+        pay["amount_cents"], _ = convert_currency(pay, fx, currency, source)
+    sellers = lines.loc[~lines["clawback"].to_numpy(bool)].drop(columns=["amount_cents"])
+    out = sellers.merge(pay[["deal_id", "paid_date", "amount_cents"]], on="deal_id",
+                        how="inner")
+    out["amount_cents"] = share_cents(out["amount_cents"].to_numpy(np.int64),
+                                      out["share_ppb"].to_numpy(np.int64))
+    kind = out["rule"].str.replace("overlay", "collection+overlay", regex=False)
+    kind = kind.where(kind.str.startswith("collection"), "collection+" + kind)
+    return out.assign(credit_date=out["paid_date"], rule=kind).drop(columns="paid_date")
+
+
 def _once_per_deal(up: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
     """Roll-up without duplicates: a manager is credited at most once per deal (and once
     per reversal), with the sum of the credit below them limited to the deal's amount."""
-    keys = ["rep_id", "deal_id", "clawback"]
+    up = up.assign(_cash=up["rule"].str.startswith("collection"))
+    keys = ["rep_id", "deal_id", "clawback", "_cash", "credit_date"]
     repeated = up.duplicated(keys, keep=False).to_numpy()
     if not repeated.any():
-        return up
+        return up.drop(columns="_cash")
     many = up.loc[repeated]
     rules = many["rule"].str.removesuffix("+rollup")
     summed = many.assign(_rule=rules).groupby(keys, sort=False).agg(
@@ -173,19 +195,23 @@ def _once_per_deal(up: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
     fx = first["rule"].str.contains(r"\+fx").to_numpy()
     claw = summed.index.get_level_values("clawback").to_numpy(bool)
     # lines of one kind keep it (split+rollup); a mix of kinds is plain rollup
-    rule = np.where(mixed, "rollup" + np.where(fx, "+fx", "") + np.where(claw, "+clawback", ""),
+    cash = summed.index.get_level_values("_cash").to_numpy(bool)
+    rule = np.where(mixed, np.where(cash, "collection+", "") + "rollup" + np.where(fx, "+fx", "")
+                    + np.where(claw, "+clawback", ""),
                     summed["_rule"].to_numpy().astype(str) + "+rollup")
     merged = first.assign(amount_cents=capped,
                           share_ppb=np.minimum(summed["share_ppb"].to_numpy(np.int64), PPB),
                           rule=rule).reset_index()
-    return pd.concat([up.loc[~repeated], merged[up.columns]], ignore_index=True)
+    return pd.concat([up.loc[~repeated], merged[up.columns]],
+                     ignore_index=True).drop(columns="_cash")
 
 
 def credit_lines(plan: Plan, deals: pd.DataFrame, *, splits: pd.DataFrame | None = None,
                  fx: pd.DataFrame | None = None, roster: pd.DataFrame | None = None,
                  rollup_to: pd.Index | None = None, source: str = "deals",
                  overlays: pd.DataFrame | None = None,
-                 overlay_to: pd.Index | None = None) -> pd.DataFrame:
+                 overlay_to: pd.Index | None = None,
+                 payments: pd.DataFrame | None = None) -> pd.DataFrame:
     """Credit lines for every deal under ``plan`` (spec rule 1).
 
     Parameters
@@ -205,6 +231,8 @@ def credit_lines(plan: Plan, deals: pd.DataFrame, *, splits: pd.DataFrame | None
     overlay_to : Index, optional
         With ``credit: overlay``, the payees credited by ``overlay_match`` (default: every
         rep of the roster).
+    payments : DataFrame, optional
+        Payments received (:func:`spmkit.tables.load_payments`): collection lines.
 
     Returns
     -------
@@ -225,14 +253,15 @@ def credit_lines(plan: Plan, deals: pd.DataFrame, *, splits: pd.DataFrame | None
         match = people[["rep_id", *plan.overlay_match]].drop_duplicates("rep_id")
     return credit_deals(deals, currency=plan.currency, splits=splits, fx=fx, roster=roster,
                         rollup=plan.credit == "rollup", rollup_to=rollup_to, source=source,
-                        overlays=overlays, overlay_match=match)
+                        overlays=overlays, overlay_match=match, payments=payments)
 
 
 def credit_deals(deals: pd.DataFrame, *, currency: str | None, splits: pd.DataFrame | None = None,
                  fx: pd.DataFrame | None = None, roster: pd.DataFrame | None = None,
                  rollup: bool = False, rollup_to: pd.Index | None = None,
                  source: str = "deals", overlays: pd.DataFrame | None = None,
-                 overlay_match: pd.DataFrame | None = None) -> pd.DataFrame:
+                 overlay_match: pd.DataFrame | None = None,
+                 payments: pd.DataFrame | None = None) -> pd.DataFrame:
     """Credit lines for every deal: owner or split credit, fx, clawbacks, roll-ups.
 
     ``currency`` is the plan currency deals are converted to (``None``: amounts are taken
@@ -309,6 +338,10 @@ def credit_deals(deals: pd.DataFrame, *, currency: str | None, splits: pd.DataFr
             clawback=True,
         )
         lines = pd.concat([lines, back], ignore_index=True)
+
+    if payments is not None and len(payments):
+        lines = pd.concat([lines, _collections(lines, payments, deals, fx, currency, source)],
+                          ignore_index=True)
 
     if rollup and roster is not None:
         up = _once_per_deal(rollup_lines(lines, roster, rollup_to), base)

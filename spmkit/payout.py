@@ -206,10 +206,12 @@ class _Lines:
     the grid's quotas (cents; ``None`` for the unnamed one) for running bands."""
 
     def __init__(self, lines: pd.DataFrame, roster: pd.DataFrame | None, codes: np.ndarray,
-                 periods: np.ndarray, quota: dict[str | None, np.ndarray]):
+                 periods: np.ndarray, quota: dict[str | None, np.ndarray],
+                 has_collections: bool = False):
         self.frame = lines
         self.roster = roster
         self.codes, self.periods, self.quota = codes, periods, quota
+        self.has_collections = has_collections
         self.amount = lines["amount_cents"].to_numpy(np.int64)
         self.clawback = lines["clawback"].to_numpy(bool)
         self._cache: dict[Any, np.ndarray] = {}
@@ -228,7 +230,12 @@ class _Lines:
         if key == "rollup":
             return f["rule"].str.contains("rollup", regex=False).to_numpy(bool)
         if key == "overlay":
-            return f["rule"].str.startswith("overlay").to_numpy(bool) & ~self.get("rollup")
+            return f["rule"].str.contains("overlay", regex=False).to_numpy(bool) & ~self.get(
+                "rollup")
+        if key == "collection":  # lines from the payments table (only when one is given)
+            if not self.has_collections:
+                return np.zeros(len(f), dtype=bool)
+            return f["rule"].str.startswith("collection").to_numpy(bool)
         if key == "share":
             return f["share_ppb"].to_numpy(np.int64) * self.get("sign")
         if key == "order":  # credit_date, then deal_id (rule of tiers.scope: running)
@@ -257,6 +264,7 @@ class _Lines:
         """The lines a measure description takes (bool mask)."""
         f = self.frame
         mask = self._matches(spec.filter)
+        mask &= self.get("collection") == spec.collections
         for other in spec.unless:
             mask &= ~self._matches(other)
         if spec.deal_window is not None:
@@ -368,7 +376,8 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
         overlay_to = pd.Index(roster.loc[roster["plan"].astype("str") == plan.plan, "rep_id"])
     lines = credit_lines(plan, inputs.deals, splits=inputs.splits, fx=inputs.fx, roster=roster,
                          rollup_to=rollup_to, source=sources.get("deals", "deals"),
-                         overlays=getattr(inputs, "overlays", None), overlay_to=overlay_to)
+                         overlays=getattr(inputs, "overlays", None), overlay_to=overlay_to,
+                         payments=getattr(inputs, "payments", None))
     payees = _payees(plan, inputs, lines, periods)
     k_all = periods.index_of(lines["credit_date"])
     codes = payees.get_indexer(lines["rep_id"])
@@ -382,7 +391,9 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
             deals_source, f"the credit of rep {payees[r]} in {periods.labels[p]}{measured_by}",
             column="amount")
 
-    credit = _sum_grid(codes, k_all, amount, shape, use, too_big())
+    paid = getattr(inputs, "payments", None) is not None and len(inputs.payments) > 0
+    facts = _Lines(lines, roster, codes, k_all, {}, has_collections=paid)
+    credit = _sum_grid(codes, k_all, amount, shape, use & ~facts.get("collection"), too_big())
     quota_source = sources.get("quotas", "quotas")
     quotas = inputs.quotas
     named = quotas["measure"].notna() if quotas is not None and "measure" in quotas else None
@@ -397,7 +408,7 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
                                      f"but no quota row has measure {name!r}",
                                      column="measure"))
         named_quotas[name] = _quota_grid(plan, rows, payees, periods, quota_source)
-    facts = _Lines(lines, roster, codes, k_all, {None: quota, **named_quotas})
+    facts.quota = {None: quota, **named_quotas}
     measures: dict[str, dict[str, np.ndarray]] = {}
     for comp in plan.components:  # components and their measures, not deals
         measures[comp.id] = {}

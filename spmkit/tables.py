@@ -62,6 +62,7 @@ __all__ = [
     "load_fx",
     "load_inputs",
     "load_overlays",
+    "load_payments",
     "load_quotas",
     "load_roster",
     "load_splits",
@@ -96,6 +97,7 @@ class Inputs:
     fx: pd.DataFrame | None = None
     sources: Mapping[str, str] = field(default_factory=dict)
     overlays: pd.DataFrame | None = None
+    payments: pd.DataFrame | None = None
 
 
 # --------------------------------------------------------------------------- locating
@@ -503,6 +505,12 @@ _SPECS: dict[str, tuple[_Col, ...]] = {
         _Col("share", "share", required=True, nullable=False, out="share_ppb",
              checks=((pa.Check.in_range(1, PPB), "must be more than 0 and at most 1"),)),
     ),
+    "payments": (
+        _Col("deal_id", "id", required=True, nullable=False),
+        _Col("paid_date", "date", required=True, nullable=False),
+        _Col("amount", "money", required=True, nullable=False, out="amount_cents",
+             alt="amount_cents", checks=_NONNEG),
+    ),
     "overlays": (
         _Col("deal_id", "id", required=True, nullable=False),
         _Col("rep_id", "id", required=True, nullable=False),
@@ -872,6 +880,7 @@ _CHECKS: dict[str, Callable[[pd.DataFrame, _Collector, Callable[[str], str]], No
     "splits": _check_splits,
     "fx": _check_fx,
     "overlays": _check_overlays,
+    "payments": lambda frame, out, label: None,
 }
 
 
@@ -1001,6 +1010,20 @@ def load_overlays(src: Source, *, mapping: Mapping[str, str] | None = None,
     return _load("overlays", src, mapping, name).frame
 
 
+def load_payments(src: Source, *, mapping: Mapping[str, str] | None = None,
+                  name: str | None = None) -> pd.DataFrame:
+    """Load payments received: ``deal_id, paid_date, amount`` (in the deal's currency).
+
+    Components with ``measure: collections`` are credited as the cash arrives.
+
+    Returns
+    -------
+    DataFrame
+        ``deal_id`` str, ``paid_date`` datetime64[us], ``amount_cents`` int64 (>= 0).
+    """
+    return _load("payments", src, mapping, name).frame
+
+
 def load_fx(src: Source, *, mapping: Mapping[str, str] | None = None,
             name: str | None = None) -> pd.DataFrame:
     """Load plan fx rates: ``currency, rate`` (plan currency per unit).
@@ -1018,7 +1041,7 @@ def load_fx(src: Source, *, mapping: Mapping[str, str] | None = None,
     return _load("fx", src, mapping, name).frame
 
 
-_TABLES = ("deals", "quotas", "roster", "splits", "fx", "overlays")
+_TABLES = ("deals", "quotas", "roster", "splits", "fx", "overlays", "payments")
 
 
 def load_inputs(
@@ -1031,6 +1054,7 @@ def load_inputs(
     mapping: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None = None,
     currency: str | None = None,
     overlays: Source | None = None,
+    payments: Source | None = None,
 ) -> Inputs:
     """Load all tables and check them against each other; report every problem at once.
 
@@ -1056,7 +1080,7 @@ def load_inputs(
         an fx rate.
     """
     sources = {"deals": deals, "quotas": quotas, "roster": roster, "splits": splits, "fx": fx,
-               "overlays": overlays}
+               "overlays": overlays, "payments": payments}
     nested = bool(mapping) and all(isinstance(v, Mapping) for v in mapping.values())
     if nested:
         unknown = set(mapping) - set(_TABLES)
@@ -1120,10 +1144,12 @@ def _cross_checks(loaded: dict[str, _Loaded], currency: str | None) -> list[Prob
                 problems += _missing_keys(loaded[table], "rep_id", roster.frame["rep_id"],
                                           f"the roster ({roster.loc.name})", "rep_id")
     deals = loaded.get("deals")
-    for table in ("splits", "overlays"):
+    for table in ("splits", "overlays", "payments"):
         if deals is not None and table in loaded:
             problems += _missing_keys(loaded[table], "deal_id", deals.frame["deal_id"],
                                       f"the deals ({deals.loc.name})", "deal_id")
+    if deals is not None and "payments" in loaded:
+        problems += _overpaid(loaded["payments"], deals)
     if deals is not None and currency is not None:
         plan = currency.strip().upper()
         fx = loaded.get("fx")
@@ -1138,6 +1164,22 @@ def _cross_checks(loaded: dict[str, _Loaded], currency: str | None) -> list[Prob
             problems.append(Problem(p.source, p.message.replace(" is not in ", " has no rate in "),
                                     p.where, p.column))
     return problems
+
+
+def _overpaid(payments: _Loaded, deals: _Loaded) -> list[Problem]:
+    """Payments of a deal adding up to more than its amount (in the deal's currency)."""
+    pay = payments.frame
+    total = pay.groupby("deal_id", sort=False)["amount_cents"].sum()
+    amount = deals.frame.drop_duplicates("deal_id").set_index("deal_id")["amount_cents"]
+    over = total[total > amount.reindex(total.index).abs().fillna(np.inf)]
+    out = []
+    for deal_id, paid in list(over.items())[:PER_CHECK_LIMIT]:
+        first = int(np.flatnonzero((pay["deal_id"] == deal_id).to_numpy())[0])
+        out.append(Problem(payments.loc.name, f"payments of deal {deal_id!r} add up to "
+                           f"{Decimal(int(paid)) / 100:,.2f}, more than its amount of "
+                           f"{Decimal(int(amount[deal_id])) / 100:,.2f}",
+                           payments.loc.where(first), "amount"))
+    return out
 
 
 def _find(folder: Path, table: str) -> Path | None:
@@ -1182,5 +1224,5 @@ def load_data_dir(
         raise InputError(problems)
     return load_inputs(files["deals"], files["quotas"], files["roster"], files["splits"],
                        files["fx"], mapping=mapping, currency=currency,
-                       overlays=files["overlays"])
+                       overlays=files["overlays"], payments=files["payments"])
 

@@ -597,3 +597,70 @@ def test_overlays_never_change_anyone_elses_credit(amounts, shares) -> None:
     kept = with_ov[with_ov["rep_id"] != "OV"].reset_index(drop=True)
     assert kept.equals(without.reset_index(drop=True))
     assert (with_ov.loc[with_ov["rep_id"] == "OV", "rule"] == "overlay").all()
+
+
+# ----------------------------------------------------------------------------- collections
+
+
+def _paid_inputs(deals, payments, splits=None, fx=None):
+    from engine_helpers import frame
+
+    from spmkit.tables import load_inputs
+
+    return load_inputs(frame(deals), splits=frame(splits), fx=frame(fx),
+                       payments=frame(payments), currency="USD")
+
+
+def test_oca_commission_on_partial_payments() -> None:
+    """OCA commission PR #104: an invoice of 20,000 paid in two instalments of 10,000, with
+    a commission of 4,000 (20%): 2,000 at each payment, in the period it arrives."""
+    from spmkit.payout import calculate
+
+    plan = make_plan(commission({"from": 0, "rate": 0.2}, measure="collections",
+                                attainment="period"))
+    inp = _paid_inputs([deal("INV1", "R", "2026-01-15", 20_000)],
+                       [{"deal_id": "INV1", "paid_date": "2026-02-10", "amount": 10_000},
+                        {"deal_id": "INV1", "paid_date": "2026-05-10", "amount": 10_000}])
+    r = calculate(plan, inp)
+    assert paid(r, "R", "commission") == [200_000, 200_000, 0, 0]
+    rules = sorted(set(r.credits["rule"]))
+    assert rules == ["collection+owner", "owner"]
+
+
+def test_oca_pay_on_cash_received_split_and_fx() -> None:
+    """OCA commission PR #480: an invoice of 1,000 at 20% with 500 received pays 100.
+    Split 60/40 it pays 60 + 40; in EUR at 1.1 the 500 received is 550.00 of plan
+    currency, so 66 + 44."""
+    from spmkit.payout import calculate
+
+    plan = make_plan(commission({"from": 0, "rate": 0.2}, measure="collections"))
+    pay = [{"deal_id": "I1", "paid_date": "2026-03-01", "amount": 500}]
+    r = calculate(plan, _paid_inputs([deal("I1", "R", "2026-01-15", 1_000)], pay))
+    assert sum(paid(r, "R", "commission")) == 10_000
+    splits = [{"deal_id": "I1", "rep_id": "R", "share": 0.6},
+              {"deal_id": "I1", "rep_id": "S", "share": 0.4}]
+    r = calculate(plan, _paid_inputs([deal("I1", "R", "2026-01-15", 1_000, currency="EUR")],
+                                     pay, splits, [{"currency": "EUR", "rate": "1.1"}]))
+    assert sum(paid(r, "R", "commission")) == 6_600
+    assert sum(paid(r, "S", "commission")) == 4_400
+
+
+def test_payments_above_the_deal_amount_are_an_error() -> None:
+    from spmkit.errors import InputError
+
+    with pytest.raises(InputError, match="payments of deal 'I1' add up to 1,200.00, more "
+                                         "than its amount of 1,000.00"):
+        _paid_inputs([deal("I1", "R", "2026-01-15", 1_000)],
+                     [{"deal_id": "I1", "paid_date": "2026-03-01", "amount": 700},
+                      {"deal_id": "I1", "paid_date": "2026-04-01", "amount": 500}])
+
+
+def test_collections_leave_booked_measures_alone() -> None:
+    """A payments table changes nothing for components that measure bookings."""
+    from spmkit.payout import calculate
+
+    plan = make_plan(commission({"from": 0, "rate": 0.1}))
+    deals = [deal("I1", "R", "2026-01-15", 1_000)]
+    pay = [{"deal_id": "I1", "paid_date": "2026-03-01", "amount": 500}]
+    assert paid(calculate(plan, _paid_inputs(deals, pay)), "R", "commission") == [
+        10_000, 0, 0, 0]

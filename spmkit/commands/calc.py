@@ -15,6 +15,7 @@ def _add_inputs(p: argparse.ArgumentParser, *, out: bool) -> None:
     p.add_argument("--splits", help="split credit table")
     p.add_argument("--fx", help="fx plan rates table")
     p.add_argument("--overlays", help="overlay credit table (deal_id, rep_id, share)")
+    p.add_argument("--payments", help="payments received (deal_id, paid_date, amount)")
     p.add_argument("--mapping", help="YAML file mapping source column names to spmkit's")
     if out:
         p.add_argument("--format", choices=["csv", "parquet"], default="csv",
@@ -50,7 +51,7 @@ def _load(args: argparse.Namespace):
     try:
         inputs = load_inputs(args.deals, args.quotas, args.roster, args.splits, args.fx,
                              mapping=mapping, currency=plan.currency if plan else None,
-                             overlays=args.overlays)
+                             overlays=args.overlays, payments=args.payments)
     except SpmkitError as exc:
         problems.extend(exc.problems)
     if problems:

@@ -112,6 +112,9 @@ class MeasureSpec:
         Whether clawback lines count (reversing the deal's credit); ``False`` leaves them out.
     credit_memos : bool
         Whether lines of credit memos (deals with a negative amount) count.
+    collections : bool
+        Collection lines (payments received, rule ``collection``) instead of the deals'
+        credit lines.
     roles : tuple of str, optional
         Which credit lines by the payee's role in the deal: ``seller`` (owner and split
         lines), ``rollup`` (a manager's roll-up lines) and ``overlay``; ``None`` for all.
@@ -146,6 +149,7 @@ class MeasureSpec:
     running_window: Literal["period", "ytd"] = "ytd"
     running_basis: Literal["attainment", "value"] = "attainment"
     running_quota: str | None = None
+    collections: bool = False
 
     @property
     def unit(self) -> int:
@@ -262,7 +266,7 @@ class Component(Frozen):
     @classmethod
     def _negatives_opt_in(cls, data: Any, handler: Any) -> Any:
         """Validate with ``allow_negative`` known to the nested rate validators."""
-        given = data if isinstance(data, dict) else {}
+        given = data if isinstance(data, dict) else {}  # the shape decides the bounds
         tokens = [(ALLOW_NEGATIVE, ALLOW_NEGATIVE.set(given.get("allow_negative") is True)),
                   (RATE_LIMIT, RATE_LIMIT.set(MAX_AMOUNT if given.get("measure") == "count"
                                               else None)),
@@ -423,7 +427,7 @@ class Measured(Component):
 
     attains: ClassVar[bool] = True
 
-    measure: Literal["amount", "count"] = "amount"
+    measure: Literal["amount", "count", "collections"] = "amount"
     basis: Literal["attainment", "value"] = "attainment"
     #: Take the quota from the quotas table's rows whose ``measure`` is this name.
     quota: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
@@ -434,8 +438,9 @@ class Measured(Component):
     def value_spec(self) -> MeasureSpec:
         """``amount``: credited cents; ``count``: each credited deal counts its credited
         share (a clawback line counts minus that share)."""
-        return MeasureSpec(value="amount" if self.measure == "amount" else "share",
-                           filter=self.filter_items())
+        return MeasureSpec(value="share" if self.measure == "count" else "amount",
+                           filter=self.filter_items(),
+                           collections=self.measure == "collections")
 
     def measures(self) -> dict[str, MeasureSpec]:
         return {"value": self.value_spec()}
@@ -453,7 +458,7 @@ class Measured(Component):
         """Measure values as text: money, or a count of deals."""
         from spmkit.grid import money_grid
 
-        if self.measure == "amount":
+        if self.measure != "count":
             return money_grid(values, shape)
         return np.array([f"{v / self.unit:g}" for v in np.ravel(values)],
                         dtype=object).reshape(shape)
@@ -462,10 +467,10 @@ class Measured(Component):
         """A rate as text: a percentage of credit, or money per deal counted."""
         from spmkit.grid import rate_text
 
-        return rate_text(rate) if self.measure == "amount" else f"{Decimal(rate):,.2f} per deal"
+        return rate_text(rate) if self.measure != "count" else f"{Decimal(rate):,.2f} per deal"
 
     def point_text(self, point: Decimal) -> str:
         """A tier ``from`` or curve x as text: a percentage of quota, or a value."""
         if self.basis == "attainment":
             return f"{float(point) * 100:g}%"
-        return f"{point:,.2f}" if self.measure == "amount" else f"{point:g}"
+        return f"{point:,.2f}" if self.measure != "count" else f"{point:g}"
