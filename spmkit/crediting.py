@@ -13,6 +13,7 @@ from decimal import Decimal
 import numpy as np
 import pandas as pd
 
+from spmkit.components.fields import is_money_column
 from spmkit.errors import InputError, Problem
 from spmkit.money import (
     CentsOverflowError,
@@ -31,6 +32,7 @@ CREDIT_COLUMNS = [
     "clawback", "product", "deal_type", "region", "account",
 ]
 ATTRIBUTES = ["product", "deal_type", "region", "account"]
+
 
 
 def convert_currency(deals: pd.DataFrame, fx: pd.DataFrame | None, currency: str,
@@ -173,7 +175,7 @@ def _collections(lines: pd.DataFrame, payments: pd.DataFrame, deals: pd.DataFram
     return out.assign(credit_date=out["paid_date"], rule=kind).drop(columns="paid_date")
 
 
-def _once_per_deal(up: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
+def _once_per_deal(up: pd.DataFrame, base: pd.DataFrame, measured: list[str]) -> pd.DataFrame:
     """Roll-up without duplicates: a manager is credited at most once per deal (and once
     per reversal), with the sum of the credit below them limited to the deal's amount."""
     up = up.assign(_cash=up["rule"].str.startswith("collection"))
@@ -185,6 +187,7 @@ def _once_per_deal(up: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
     rules = many["rule"].str.removesuffix("+rollup")
     summed = many.assign(_rule=rules).groupby(keys, sort=False).agg(
         amount_cents=("amount_cents", "sum"), share_ppb=("share_ppb", "sum"),
+        **{c: (c, "sum") for c in measured},
         kinds=("_rule", "nunique"), _rule=("_rule", "first"))
     first = many.drop_duplicates(keys).set_index(keys)
     deal = base.drop_duplicates("deal_id").set_index("deal_id")["amount_cents"]
@@ -199,7 +202,8 @@ def _once_per_deal(up: pd.DataFrame, base: pd.DataFrame) -> pd.DataFrame:
     rule = np.where(mixed, np.where(cash, "collection+", "") + "rollup" + np.where(fx, "+fx", "")
                     + np.where(claw, "+clawback", ""),
                     summed["_rule"].to_numpy().astype(str) + "+rollup")
-    merged = first.assign(amount_cents=capped,
+    merged = first.assign(**{c: summed[c].to_numpy(np.int64) for c in measured},
+                          amount_cents=capped,
                           share_ppb=np.minimum(summed["share_ppb"].to_numpy(np.int64), PPB),
                           rule=rule).reset_index()
     return pd.concat([up.loc[~repeated], merged[up.columns]],
@@ -288,7 +292,17 @@ def credit_deals(deals: pd.DataFrame, *, currency: str | None, splits: pd.DataFr
     if "cancel_date" not in src.columns:
         missing["cancel_date"] = pd.Series(pd.NaT, index=src.index, dtype="datetime64[us]")
     src = src.assign(**missing) if missing else src
+    measured = [c for c in src.columns if c.startswith("measure_") and c.endswith("_cents")]
+    extra = {}
+    for col in measured:  # numeric columns plans measure: money ones at the fx plan rate
+        name = col.removeprefix("measure_").removesuffix("_cents")
+        if currency is not None and is_money_column(name):
+            extra[col], _ = convert_currency(src.assign(amount_cents=src[col]), fx, currency,
+                                             source)
+        else:
+            extra[col] = src[col].to_numpy(np.int64)
     base = pd.DataFrame({
+        **extra,
         "deal_id": src["deal_id"],
         "owner": src["rep_id"],
         "amount_cents": amount,
@@ -305,9 +319,9 @@ def credit_deals(deals: pd.DataFrame, *, currency: str | None, splits: pd.DataFr
         sp = splits[["deal_id", "rep_id", "share_ppb"]].reset_index(drop=True)
         sp = sp.merge(base.loc[is_split], on="deal_id", how="inner", validate="many_to_one")
         # rounded shares; the residue goes to the largest share, ties the smallest rep_id
-        sp["amount_cents"] = split_cents(sp["amount_cents"].to_numpy(np.int64),
-                                         sp["share_ppb"].to_numpy(np.int64),
-                                         sp["deal_id"].to_numpy(), sp["rep_id"].to_numpy())
+        for col in ["amount_cents", *measured]:
+            sp[col] = split_cents(sp[col].to_numpy(np.int64), sp["share_ppb"].to_numpy(np.int64),
+                                  sp["deal_id"].to_numpy(), sp["rep_id"].to_numpy())
         sp = sp.assign(rule="split")
         lines = pd.concat([own, sp], ignore_index=True)
     else:
@@ -316,8 +330,8 @@ def credit_deals(deals: pd.DataFrame, *, currency: str | None, splits: pd.DataFr
     if overlays is not None and len(overlays):  # in addition to the sellers' credit
         ov = overlays[["deal_id", "rep_id", "share_ppb"]].reset_index(drop=True)
         ov = ov.merge(base, on="deal_id", how="inner", validate="many_to_one")
-        ov["amount_cents"] = share_cents(ov["amount_cents"].to_numpy(np.int64),
-                                         ov["share_ppb"].to_numpy(np.int64))
+        for col in ["amount_cents", *measured]:
+            ov[col] = share_cents(ov[col].to_numpy(np.int64), ov["share_ppb"].to_numpy(np.int64))
         extra.append(ov.assign(rule="overlay"))
     if overlay_match is not None and len(overlay_match):  # credit: overlay, overlay_match
         keys = [c for c in overlay_match.columns if c != "rep_id"]
@@ -332,6 +346,7 @@ def credit_deals(deals: pd.DataFrame, *, currency: str | None, splits: pd.DataFr
     cancelled = lines["cancel_date"].notna()
     if cancelled.any():
         back = lines.loc[cancelled].assign(
+            **{col: (lambda f, c=col: -f[c]) for col in measured},
             amount_cents=lambda f: -f["amount_cents"],
             credit_date=lambda f: f["cancel_date"],
             rule=lambda f: f["rule"] + "+clawback",
@@ -340,14 +355,14 @@ def credit_deals(deals: pd.DataFrame, *, currency: str | None, splits: pd.DataFr
         lines = pd.concat([lines, back], ignore_index=True)
 
     if payments is not None and len(payments):
-        lines = pd.concat([lines, _collections(lines, payments, deals, fx, currency, source)],
-                          ignore_index=True)
+        cash = _collections(lines, payments, deals, fx, currency, source)
+        lines = pd.concat([lines, cash.assign(**{c: 0 for c in measured})], ignore_index=True)
 
     if rollup and roster is not None:
-        up = _once_per_deal(rollup_lines(lines, roster, rollup_to), base)
+        up = _once_per_deal(rollup_lines(lines, roster, rollup_to), base, measured)
         lines = pd.concat([lines, up], ignore_index=True)
 
     lines["amount_cents"] = lines["amount_cents"].astype(np.int64)
     lines["share_ppb"] = lines["share_ppb"].astype(np.int64)
     lines["rule"] = lines["rule"].astype("str")
-    return lines[CREDIT_COLUMNS]
+    return lines[CREDIT_COLUMNS + measured]

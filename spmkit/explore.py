@@ -267,10 +267,12 @@ class PlanExplorer:
             p = Path(p)
             return p if p.exists() or p.is_absolute() else folder / p
 
-        inputs = load_data_dir(data_dir, currency=currency)
         base_path = resolve(baseline)
         base = load_plan(base_path)
         first = load_plan(resolve(start)) if start is not None else None
+        columns = {c for p in (base, first) if p is not None for c in p.measure_columns()}
+        inputs = load_data_dir(data_dir, currency=currency,
+                               measure_columns=tuple(sorted(columns)))
         explorer = cls(inputs, base, start=first, scenarios_dir=folder)
         explorer._start_source = (resolve(start) if start is not None else base_path).name
         return explorer

@@ -43,7 +43,7 @@ from spmkit.money import (
 from spmkit.outputs import atomic_dir
 from spmkit.periods import Periods, plan_periods
 from spmkit.plan import Plan
-from spmkit.tables import Inputs
+from spmkit.tables import Inputs, measure_column
 
 __all__ = ["EXACT", "FAST", "Earned", "Grid", "Prepared", "Result", "apply_draws", "calculate",
            "earn", "measure", "output_frames", "prepare", "write_outputs"]
@@ -288,9 +288,18 @@ class _Lines:
 
     def values(self, spec: MeasureSpec, mask: np.ndarray) -> np.ndarray:
         """What each line adds to a measure (int64)."""
-        base = {"amount": self.amount, "share": None, "lines": None}[spec.value]
-        if base is None:
-            base = self.get("share") if spec.value == "share" else self.get("sign")
+        if spec.value == "column":
+            name = measure_column(spec.column)
+            if name not in self.frame.columns:
+                raise InputError(Problem("deals", f"the plan measures column {spec.column!r}, "
+                                         "which the deals were not loaded with (load_inputs"
+                                         "(..., measure_columns=plan.measure_columns()))",
+                                         column=spec.column))
+            base = self.frame[name].to_numpy(np.int64)
+        else:
+            base = {"amount": self.amount, "share": None, "lines": None}[spec.value]
+            if base is None:
+                base = self.get("share") if spec.value == "share" else self.get("sign")
         if spec.band is not None:
             lo, hi = spec.band
             size = np.abs(base)

@@ -567,11 +567,13 @@ def _load(
     name: str | None,
     *,
     strict_mapping: bool = True,
+    extra: tuple[str, ...] = (),
 ) -> _Loaded:
     raw, loc = _read(src, table, name)
     out = _Collector(loc)
     raw, shown, used = _apply_mapping(raw, mapping, out, strict_mapping)
-    specs = _SPECS[table]
+    specs = _SPECS[table] + tuple(  # numeric columns a plan measures (blank is 0)
+        _Col(c, "money", required=True, out=measure_column(c), blank=0) for c in extra)
     present = set(raw.columns)
 
     def label(col: str) -> str:
@@ -896,8 +898,15 @@ def _finish(table: str, frame: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- public loaders
 
 
+def measure_column(name: str) -> str:
+    """The deals frame's column holding a measured column ``name`` (``measure: {column:
+    name}``), in hundredths (cents of a money column)."""
+    return f"measure_{name}_cents"
+
+
 def load_deals(src: Source, *, mapping: Mapping[str, str] | None = None,
-               name: str | None = None) -> pd.DataFrame:
+               name: str | None = None, measure_columns: tuple[str, ...] = ()
+               ) -> pd.DataFrame:
     """Load won deals.
 
     Parameters
@@ -916,7 +925,9 @@ def load_deals(src: Source, *, mapping: Mapping[str, str] | None = None,
     DataFrame
         ``deal_id`` str, ``rep_id`` str, ``close_date`` datetime64[us], ``amount_cents``
         int64 (may be negative: credit memos), ``currency``, ``product``, ``deal_type``,
-        ``region``, ``account`` str or NA, ``cancel_date`` datetime64[us] or NaT.
+        ``region``, ``account`` str or NA, ``cancel_date`` datetime64[us] or NaT; and for
+        each of ``measure_columns`` (numeric columns plans measure, such as ``margin`` or
+        ``units``; required, blank is 0) an int64 column ``measure_<name>_cents``.
 
     Raises
     ------
@@ -931,7 +942,7 @@ def load_deals(src: Source, *, mapping: Mapping[str, str] | None = None,
     ...     "close_date": ["2026-01-15"], "amount": ["1234.565"]}))["amount_cents"].tolist()
     [123457]
     """
-    return _load("deals", src, mapping, name).frame
+    return _load("deals", src, mapping, name, extra=tuple(measure_columns)).frame
 
 
 def load_quotas(src: Source, *, mapping: Mapping[str, str] | None = None,
@@ -1055,6 +1066,7 @@ def load_inputs(
     currency: str | None = None,
     overlays: Source | None = None,
     payments: Source | None = None,
+    measure_columns: tuple[str, ...] = (),
 ) -> Inputs:
     """Load all tables and check them against each other; report every problem at once.
 
@@ -1095,7 +1107,8 @@ def load_inputs(
             continue
         table_mapping = (mapping or {}).get(table) if nested else mapping
         try:
-            loaded[table] = _load(table, src, table_mapping, None, strict_mapping=nested)
+            loaded[table] = _load(table, src, table_mapping, None, strict_mapping=nested,
+                                  extra=tuple(measure_columns) if table == "deals" else ())
         except InputError as err:
             problems.extend(p for p in err.problems if isinstance(p, Problem))
             continue
@@ -1195,6 +1208,7 @@ def load_data_dir(
     *,
     currency: str | None = None,
     mapping: Mapping[str, str] | Mapping[str, Mapping[str, str]] | None = None,
+    measure_columns: tuple[str, ...] = (),
 ) -> Inputs:
     """Load ``deals.*``, ``quotas.*`` (required) and ``roster.*``, ``splits.*``, ``fx.*``
     (optional) from a folder; each may be .csv, .parquet or .xlsx.
@@ -1224,5 +1238,6 @@ def load_data_dir(
         raise InputError(problems)
     return load_inputs(files["deals"], files["quotas"], files["roster"], files["splits"],
                        files["fx"], mapping=mapping, currency=currency,
-                       overlays=files["overlays"], payments=files["payments"])
+                       overlays=files["overlays"], payments=files["payments"],
+                       measure_columns=measure_columns)
 

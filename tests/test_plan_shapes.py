@@ -664,3 +664,58 @@ def test_collections_leave_booked_measures_alone() -> None:
     pay = [{"deal_id": "I1", "paid_date": "2026-03-01", "amount": 500}]
     assert paid(calculate(plan, _paid_inputs(deals, pay)), "R", "commission") == [
         10_000, 0, 0, 0]
+
+
+# ----------------------------------------------------------------------------- columns
+
+
+def _column_inputs(deals, plan, splits=None, fx=None, roster=None):
+    from engine_helpers import frame
+
+    from spmkit.tables import load_inputs
+
+    return load_inputs(frame(deals), splits=frame(splits), fx=frame(fx), roster=frame(roster),
+                       measure_columns=plan.measure_columns(), currency=plan.currency)
+
+
+def test_margin_column_measure_is_split_and_converted() -> None:
+    """``measure: {column: margin}``: 10% of margin.  A 50/50 split of a 333.33 margin
+    credits 166.67 and 166.66 (the residue to the smaller rep_id on equal shares: -1 to A
+    of 166.67 each); an EUR deal's margin 100 at 1.1 is 110.00."""
+    from spmkit.payout import calculate
+
+    plan = make_plan(commission({"from": 0, "rate": 0.1}, measure={"column": "margin"}),
+                     period="year")
+    deals = [deal("D1", "A", "2026-03-01", 1_000, margin="333.33"),
+             deal("D2", "C", "2026-03-01", 500, margin=100, currency="EUR")]
+    r = calculate(plan, _column_inputs(deals, plan,
+                                       [{"deal_id": "D1", "rep_id": "A", "share": 0.5},
+                                        {"deal_id": "D1", "rep_id": "B", "share": 0.5}],
+                                       [{"currency": "EUR", "rate": "1.1"}]))
+    assert paid(r, "A", "commission") == [1_667]   # 10% of 166.66 = 16.666 -> 16.67
+    assert paid(r, "B", "commission") == [1_667]   # 10% of 166.67 = 16.667 -> 16.67
+    assert paid(r, "C", "commission") == [1_100]
+
+
+def test_units_column_pays_per_unit() -> None:
+    """``measure: {column: units}`` is a quantity (never converted): 25 per unit to 100
+    units, 40 above (``basis: value``); 120 units pay 2,500 + 800 = 3,300."""
+    from spmkit.payout import calculate
+
+    plan = make_plan(commission({"from": 0, "rate": 25}, {"from": 100, "rate": 40},
+                                measure={"column": "units"}, basis="value"), period="year")
+    deals = [deal("D1", "A", "2026-03-01", 9_000, units=70, currency="EUR"),
+             deal("D2", "A", "2026-04-01", 1_000, units=50, currency="EUR")]
+    r = calculate(plan, _column_inputs(deals, plan, fx=[{"currency": "EUR", "rate": "2"}]))
+    assert paid(r, "A", "commission") == [330_000]
+    assert "25.00 per unit on 100 up to 100" in column(r, "A", "commission", "explain")[0]
+
+
+def test_a_measured_column_the_deals_lack_is_an_error() -> None:
+    from spmkit.errors import InputError
+
+    plan = make_plan(commission({"from": 0, "rate": 0.1}, measure={"column": "margin"}))
+    with pytest.raises(InputError, match="margin"):
+        _column_inputs([deal("D1", "A", "2026-03-01", 1_000)], plan)
+    with pytest.raises(PlanError, match="standard deals column"):
+        make_plan(commission({"from": 0, "rate": 0.1}, measure={"column": "amount"}))

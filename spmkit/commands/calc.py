@@ -51,7 +51,8 @@ def _load(args: argparse.Namespace):
     try:
         inputs = load_inputs(args.deals, args.quotas, args.roster, args.splits, args.fx,
                              mapping=mapping, currency=plan.currency if plan else None,
-                             overlays=args.overlays, payments=args.payments)
+                             overlays=args.overlays, payments=args.payments,
+                             measure_columns=plan.measure_columns() if plan else ())
     except SpmkitError as exc:
         problems.extend(exc.problems)
     if problems:

@@ -42,6 +42,7 @@ from spmkit.components.fields import (
     Point,
     Share,
     Weight,
+    is_money_column,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -65,6 +66,14 @@ REQUIRED_PARTS = ("measures", "earn", "explain", "editable")
 
 #: Environment variable naming modules (comma-separated) that define more component types.
 PLUGINS_VARIABLE = "SPMKIT_COMPONENTS"
+
+def _per_item(measure: Any) -> bool:
+    """Whether a ``measure:`` counts things (deals, units), so rates are money per item."""
+    if measure == "count":
+        return True
+    return isinstance(measure, dict) and isinstance(measure.get("column"), str) \
+        and not is_money_column(measure["column"])
+
 
 def component_type(name: str) -> type[Component] | None:
     """The class registered for ``type: name``, importing the modules named in
@@ -100,9 +109,10 @@ class MeasureSpec:
 
     Attributes
     ----------
-    value : {"amount", "share", "lines"}
+    value : {"amount", "share", "lines", "column"}
         What each selected credit line adds: its credited amount in cents; its credit
-        share of the deal (parts per billion); or 1.  For ``share`` and ``lines`` a
+        share of the deal (parts per billion); 1; or its credited part of the deals column
+        ``column`` (hundredths, split and converted like the amount).  For ``share`` and ``lines`` a
         clawback line adds minus its share (or minus 1).
     filter : mapping of deal column -> accepted values, optional
         Which credit lines: those whose deal's column holds one of the values.
@@ -136,8 +146,9 @@ class MeasureSpec:
     Every measure is summed per payee and per period of the line's ``credit_date``.
     """
 
-    value: Literal["amount", "share", "lines"] = "amount"
+    value: Literal["amount", "share", "lines", "column"] = "amount"
     filter: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    column: str | None = None
     deal_window: tuple[date, date] | None = None
     clawback: bool = True
     credit_memos: bool = True
@@ -154,7 +165,7 @@ class MeasureSpec:
     @property
     def unit(self) -> int:
         """Grid values per plan unit: cents per currency unit, parts per billion per deal."""
-        return {"amount": 100, "share": 1_000_000_000, "lines": 1}[self.value]
+        return {"amount": 100, "share": 1_000_000_000, "lines": 1, "column": 100}[self.value]
 
 
 class Requirement(Frozen):
@@ -268,7 +279,7 @@ class Component(Frozen):
         """Validate with ``allow_negative`` known to the nested rate validators."""
         given = data if isinstance(data, dict) else {}  # the shape decides the bounds
         tokens = [(ALLOW_NEGATIVE, ALLOW_NEGATIVE.set(given.get("allow_negative") is True)),
-                  (RATE_LIMIT, RATE_LIMIT.set(MAX_AMOUNT if given.get("measure") == "count"
+                  (RATE_LIMIT, RATE_LIMIT.set(MAX_AMOUNT if _per_item(given.get("measure"))
                                               else None)),
                   (POINT_LIMIT, POINT_LIMIT.set(MAX_AMOUNT if given.get("basis") == "value"
                                                 else None))]
@@ -305,6 +316,10 @@ class Component(Frozen):
         return value
 
     # ------------------------------------------------------------------ the protocol
+
+    def measure_columns(self) -> tuple[str, ...]:
+        """Numeric deals columns it measures (loaded with the deals)."""
+        return ()
 
     def quota_name(self) -> str | None:
         """The named quota it attains against (``quota: NAME``), or None for the quota."""
@@ -421,13 +436,28 @@ class Component(Frozen):
         raise ValueError(f"a {cls.type_name} has no threshold")
 
 
+class ColumnMeasure(Frozen):
+    """``measure: {column: NAME}``: a numeric deals column such as ``margin`` or ``units``."""
+
+    column: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", max_length=MAX_NAME)
+
+    @field_validator("column")
+    @classmethod
+    def _not_canonical(cls, value: str) -> str:
+        if value in ("amount", "deal_id", "rep_id", "close_date", "cancel_date", "currency",
+                     *FILTER_COLUMNS):
+            raise ValueError(f"{value!r} is a standard deals column; measure a numeric "
+                             "column of your own, such as margin or units")
+        return value
+
+
 class Measured(Component):
     """Fields and helpers shared by components that measure credit and attain against a
     quota (``measure``, ``basis``); each concrete type still defines its own protocol."""
 
     attains: ClassVar[bool] = True
 
-    measure: Literal["amount", "count", "collections"] = "amount"
+    measure: Literal["amount", "count", "collections"] | ColumnMeasure = "amount"
     basis: Literal["attainment", "value"] = "attainment"
     #: Take the quota from the quotas table's rows whose ``measure`` is this name.
     quota: str | None = Field(default=None, min_length=1, max_length=MAX_NAME)
@@ -438,9 +468,15 @@ class Measured(Component):
     def value_spec(self) -> MeasureSpec:
         """``amount``: credited cents; ``count``: each credited deal counts its credited
         share (a clawback line counts minus that share)."""
+        if isinstance(self.measure, ColumnMeasure):
+            return MeasureSpec(value="column", column=self.measure.column,
+                               filter=self.filter_items())
         return MeasureSpec(value="share" if self.measure == "count" else "amount",
                            filter=self.filter_items(),
                            collections=self.measure == "collections")
+
+    def measure_columns(self) -> tuple[str, ...]:
+        return (self.measure.column,) if isinstance(self.measure, ColumnMeasure) else ()
 
     def measures(self) -> dict[str, MeasureSpec]:
         return {"value": self.value_spec()}
@@ -454,23 +490,33 @@ class Measured(Component):
         """Quotas (cents of the quotas table's ``quota``) in the measure's grid units."""
         return num.arr(quota_cents) * num.const(self.unit) / num.const(100)
 
+    @property
+    def item(self) -> str | None:
+        """What the measure counts (``deal``, ``unit``), or None for money."""
+        if self.measure == "count":
+            return "deal"
+        if isinstance(self.measure, ColumnMeasure) and not is_money_column(
+                self.measure.column):
+            return "unit"
+        return None
+
     def value_text(self, values: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
-        """Measure values as text: money, or a count of deals."""
+        """Measure values as text: money, or a number of deals or units."""
         from spmkit.grid import money_grid
 
-        if self.measure != "count":
+        if self.item is None:
             return money_grid(values, shape)
         return np.array([f"{v / self.unit:g}" for v in np.ravel(values)],
                         dtype=object).reshape(shape)
 
     def rate_label(self, rate: Any) -> str:
-        """A rate as text: a percentage of credit, or money per deal counted."""
+        """A rate as text: a percentage of credit, or money per deal or unit."""
         from spmkit.grid import rate_text
 
-        return rate_text(rate) if self.measure != "count" else f"{Decimal(rate):,.2f} per deal"
+        return rate_text(rate) if self.item is None else f"{Decimal(rate):,.2f} per {self.item}"
 
     def point_text(self, point: Decimal) -> str:
         """A tier ``from`` or curve x as text: a percentage of quota, or a value."""
         if self.basis == "attainment":
             return f"{float(point) * 100:g}%"
-        return f"{point:,.2f}" if self.measure != "count" else f"{point:g}"
+        return f"{point:,.2f}" if self.item is None else f"{point:g}"

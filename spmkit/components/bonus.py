@@ -105,7 +105,7 @@ class Bonus(Measured):
         window = "year-to-date" if self.attainment == "ytd" else "period"
         if self.basis == "value":
             value = self.value_text(earned.detail["credit"], (r, k))
-            noun = "credit" if self.measure != "count" else "deals counted"
+            noun = "credit" if self.item is None else f"{self.item}s counted"
             return (f"Bonus: {window} {noun} of " + value + " pays " + frac + " of the "
                     + target + f" {window} target (target incentive x "
                     f"{float(self.weight) * 100:g}% weight)")

@@ -329,13 +329,13 @@ class Commission(Measured):
         r, k = grid.shape
         d = earned.detail
         credit = self.value_text(d["credit"], (r, k))
-        if self.measure != "count":
+        if self.item is None:
             quota = money_grid(d["quota"], (r, k))
         else:
             quota = np.array([f"{q / 100:g}" for q in d["quota"].ravel()],
                              dtype=object).reshape(r, k)
         window = "year-to-date" if self.attainment == "ytd" else "period"
-        noun = "credit" if self.measure != "count" else "deals counted"
+        noun = "credit" if self.item is None else f"{self.item}s counted"
         if earned.attainment is None:
             of_quota = np.full((r, k), "", dtype=object)
         else:

@@ -152,3 +152,11 @@ class Frozen(BaseModel):
 
 
 
+
+
+def is_money_column(name: str) -> bool:
+    """Whether a measured deals column is money (converted at the fx plan rate like
+    ``amount``): every column but quantities named ``units``, ``quantity``, or ending in
+    ``_units``, ``_count`` or ``_quantity``."""
+    return not (name in ("units", "quantity")
+                or name.endswith(("_units", "_count", "_quantity")))

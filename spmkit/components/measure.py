@@ -36,7 +36,7 @@ class Measure(Measured):
         text = f"Measured only (pays nothing): {window} " + value
         if earned.attainment is None:
             return text
-        quota = (money_grid(earned.detail["quota"], grid.shape) if self.measure != "count"
+        quota = (money_grid(earned.detail["quota"], grid.shape) if self.item is None
                  else np.array([f"{q / 100:g}" for q in earned.detail["quota"].ravel()],
                                dtype=object).reshape(grid.shape))
         return text + ", " + pct_text(earned.attainment, grid.shape) + " of the " + quota \

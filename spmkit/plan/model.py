@@ -146,6 +146,11 @@ class Plan(Frozen):
             if cid not in state:
                 visit(cid, [cid])
 
+    def measure_columns(self) -> tuple[str, ...]:
+        """Numeric deals columns its components measure (``measure: {column: NAME}``):
+        pass them to :func:`spmkit.tables.load_inputs` (``measure_columns=``)."""
+        return tuple(sorted({c for comp in self.components for c in comp.measure_columns()}))
+
     def component(self, component_id: str) -> Component:
         for c in self.components:
             if c.id == component_id:

@@ -81,10 +81,11 @@ def validate_report_inputs(data: str | Path, baseline: str | Path,
     missing = [Problem(str(p), "no such plan file") for p in plan_paths if not p.is_file()]
     if missing:
         raise PlanError(missing)
-    inputs = load_data_dir(data)
+    plans = {path: load_plan(path) for path in plan_paths}
+    inputs = load_data_dir(data, measure_columns=tuple(sorted(
+        {c for plan in plans.values() for c in plan.measure_columns()})))
     names: dict[str, Path] = {}
-    for path in plan_paths:
-        plan = load_plan(path)
+    for path, plan in plans.items():
         if plan.plan in names:
             raise PlanError(Problem(str(path), f"plan name {plan.plan!r} is also the name of "
                                     f"{names[plan.plan]}; plans in a report need distinct "
