@@ -719,3 +719,34 @@ def test_a_measured_column_the_deals_lack_is_an_error() -> None:
         _column_inputs([deal("D1", "A", "2026-03-01", 1_000)], plan)
     with pytest.raises(PlanError, match="standard deals column"):
         make_plan(commission({"from": 0, "rate": 0.1}, measure={"column": "amount"}))
+
+
+def test_validate_warns_about_a_rates_table_without_a_default_row(tmp_path) -> None:
+    """``spmkit validate`` (a subprocess) passes, with one warning naming the component."""
+    import subprocess
+    import sys
+
+    plan = tmp_path / "rates.yaml"
+    plan.write_text("""\
+plan: Rates
+currency: USD
+year_start: 2026-01-01
+period: quarter
+components:
+  - id: commission
+    type: commission
+    rates:
+      - {when: {product: [Widget Pro]}, rate: 0.1}
+""", encoding="utf-8")
+    deals = tmp_path / "deals.csv"
+    deals.write_text("deal_id,rep_id,close_date,amount,product\nD1,A,2026-02-01,100,Other\n",
+                     encoding="utf-8")
+    quotas = tmp_path / "quotas.csv"
+    quotas.write_text("rep_id,year,quota\nA,2026,1000\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "spmkit.cli", "validate", "--plan", str(plan),
+                           "--deals", str(deals), "--quotas", str(quotas)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert "warning" in proc.stderr and "'commission': its rates table has no default row" \
+        in proc.stderr
+    assert proc.stdout.startswith("ok: plan 'Rates'")

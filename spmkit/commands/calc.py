@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from spmkit.errors import SpmkitError
 
@@ -90,6 +91,8 @@ def run_validate(args: argparse.Namespace) -> int:
 
     plan, inputs = _load(args)
     result = calculate(plan, inputs)  # checks that need the plan: fx, zero quotas
+    for warning in plan.warnings():
+        print(f"spmkit validate: warning: {args.plan}: {warning}", file=sys.stderr)
     print(f"ok: plan {plan.plan!r}, {len(inputs.deals)} deals, {result.summary['payees']} payees")
     return 0
 

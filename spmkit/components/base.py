@@ -321,6 +321,10 @@ class Component(Frozen):
         """Numeric deals columns it measures (loaded with the deals)."""
         return ()
 
+    def warnings(self) -> list[str]:
+        """Things in the component that are probably a mistake, though valid."""
+        return []
+
     def quota_name(self) -> str | None:
         """The named quota it attains against (``quota: NAME``), or None for the quota."""
         return None

@@ -149,6 +149,12 @@ class Commission(Measured):
             raise ValueError("gate locks: {above: X} needs tiers; a rate table has no bands")
         return self
 
+    def warnings(self) -> list[str]:
+        if self.rates is not None and all(row.when for row in self.rates):
+            return [f"component {self.id!r}: its rates table has no default row (one without "
+                    "'when'), so a credit line that no row matches earns nothing"]
+        return []
+
     def negative_values(self) -> list[str]:
         if self.tiers is None and self.rates is None:
             return []  # the shape check says what is missing

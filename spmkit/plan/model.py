@@ -146,6 +146,10 @@ class Plan(Frozen):
             if cid not in state:
                 visit(cid, [cid])
 
+    def warnings(self) -> list[str]:
+        """What in the plan is valid but probably a mistake (``spmkit validate`` shows it)."""
+        return [w for comp in self.components for w in comp.warnings()]
+
     def measure_columns(self) -> tuple[str, ...]:
         """Numeric deals columns its components measure (``measure: {column: NAME}``):
         pass them to :func:`spmkit.tables.load_inputs` (``measure_columns=``)."""
