@@ -74,6 +74,17 @@ def test_payout_distribution_falls_back_to_amounts_without_targets(outcomes):
     assert sum(p.get_height() for p in ax.containers[0]) == pytest.approx(1.0)
 
 
+def test_payout_distribution_bins_never_show_one_reps_pay():
+    """Without targets the bins span a rounded range (1-2-5 steps from 0), so the first and
+    last labels are not the lowest and highest rep's pay: 1,234.56 and 87,654.32 give
+    0-20k ... 80k-100k."""
+    pays = pd.DataFrame({"plan": ["P"] * 3, "payout_cents": [123_456, 4_000_000, 8_765_432],
+                         "payout_pct_of_target": [np.nan] * 3})
+    ax = F.plot_payout_distribution(pays, ax=new_ax())
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels == ["0-20k", "20k-40k", "40k-60k", "60k-80k", "80k-100k"]
+
+
 def test_attainment_distribution_from_outcomes_or_bands(outcomes):
     ax = F.plot_attainment_distribution(outcomes, ax=new_ax())
     # both plans have the same attainment: drawn once, as "All plans"

@@ -151,6 +151,14 @@ def plot_pay_curves(pay_curves: pd.DataFrame, ax: Axes | None = None) -> Axes:
     return ax
 
 
+def _nice_ceil(value: float) -> float:
+    """The smallest 1, 2 or 5 times a power of ten at or above ``value`` (> 0)."""
+    if value <= 0:
+        return 100.0
+    base = 10.0 ** np.floor(np.log10(value))
+    return float(next(m * base for m in (1, 2, 5, 10) if m * base >= value))
+
+
 def plot_payout_distribution(rep_outcomes_long: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """Share of reps by payout as a % of target incentive, one bar group per plan.
 
@@ -176,7 +184,10 @@ def plot_payout_distribution(rep_outcomes_long: pd.DataFrame, ax: Axes | None = 
     else:
         pay = data["payout_cents"].to_numpy(np.float64)
         lo, hi = (float(pay.min()), float(pay.max())) if len(pay) else (0.0, 1.0)
-        hi = hi if hi > lo else lo + 100.0
+        # round the range out to 1-2-5 steps: the bin edges must not show the lowest or
+        # highest rep's exact pay (an executive view shows no one's pay)
+        lo = 0.0 if lo >= 0 else -_nice_ceil(-lo)
+        hi = _nice_ceil(hi if hi > lo else lo + 100.0)
         edges = np.linspace(lo, hi, 6)[1:-1]
         bounds = np.linspace(lo, hi, 6)
         labels = [f"{_short_money(bounds[i] / 100)}-{_short_money(bounds[i + 1] / 100)}"
