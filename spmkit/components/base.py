@@ -42,6 +42,7 @@ from spmkit.components.fields import (
     Point,
     Share,
     Weight,
+    check_ascending,
     is_money_column,
 )
 
@@ -202,10 +203,7 @@ class Modifier(Frozen):
     @field_validator("table")
     @classmethod
     def _ordered(cls, table: tuple) -> tuple:
-        for i in range(1, len(table)):
-            if table[i][0] <= table[i - 1][0]:
-                raise ValueError(f"modifier table out of order: row {i + 1} has x {table[i][0]},"
-                                 f" not above the row before it ({table[i - 1][0]})")
+        check_ascending([x for x, _ in table], "modifier table", "row", "has x")
         return table
 
     @property

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, field_validator
 
 from spmkit.components.base import Measured
-from spmkit.components.fields import MAX_CURVE_POINTS, Payout, Point
+from spmkit.components.fields import (
+    MAX_CURVE_POINTS,
+    Payout,
+    Point,
+    at_most,
+    check_ascending,
+)
 from spmkit.grid import (
     Earned,
     Grid,
@@ -37,26 +43,14 @@ class Bonus(Measured):
 
     type: Literal["bonus"] = "bonus"
     attainment: Literal["ytd", "period"] = "period"
-    curve: tuple[tuple[Point, Payout], ...] = Field(min_length=1)
+    curve: Annotated[tuple[tuple[Point, Payout], ...],
+                     at_most(MAX_CURVE_POINTS, "points", "a curve")] = Field(min_length=1)
     above_last: Literal["cap", "extend"] = "cap"
-
-    @field_validator("curve", mode="before")
-    @classmethod
-    def _not_too_many(cls, curve: Any) -> Any:
-        if isinstance(curve, (list, tuple)) and len(curve) > MAX_CURVE_POINTS:
-            raise ValueError(f"{len(curve):,} points: a curve may have at most "
-                             f"{MAX_CURVE_POINTS:,} points")
-        return curve
 
     @field_validator("curve")
     @classmethod
     def _ordered(cls, curve: tuple[tuple[Decimal, Decimal], ...]) -> tuple:
-        for i in range(1, len(curve)):
-            if curve[i][0] <= curve[i - 1][0]:
-                raise ValueError(
-                    f"curve points out of order: point {i} has attainment {curve[i][0]}, "
-                    f"not above the point before it ({curve[i - 1][0]})"
-                )
+        check_ascending([x for x, _ in curve], "curve points", "point", "has attainment")
         return curve
 
     def fraction(self, a: np.ndarray, num: Num) -> np.ndarray:

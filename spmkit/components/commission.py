@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from spmkit.components.base import WHEN_COLUMNS, Measured, MeasureSpec
-from spmkit.components.fields import MAX_BANDS, Frozen, Point, SignedMultiple, UnitRate
+from spmkit.components.fields import (
+    MAX_BANDS,
+    Frozen,
+    Point,
+    SignedMultiple,
+    UnitRate,
+    at_most,
+    check_ascending,
+)
 from spmkit.grid import (
     Earned,
     Grid,
@@ -56,15 +64,8 @@ class Tiers(Frozen):
 
     method: Literal["marginal", "retroactive", "interpolated"] = "marginal"
     scope: Literal["total", "deal", "running"] = "total"
-    bands: tuple[Band, ...] = Field(min_length=1)
-
-    @field_validator("bands", mode="before")
-    @classmethod
-    def _not_too_many(cls, bands: Any) -> Any:
-        if isinstance(bands, (list, tuple)) and len(bands) > MAX_BANDS:
-            raise ValueError(f"{len(bands):,} bands: a tier table may have at most "
-                             f"{MAX_BANDS:,} bands")
-        return bands
+    bands: Annotated[tuple[Band, ...], at_most(MAX_BANDS, "bands", "a tier table")] = Field(
+        min_length=1)
 
     @field_validator("bands")
     @classmethod
@@ -73,12 +74,7 @@ class Tiers(Frozen):
             raise ValueError(
                 "the first band must start at 'from: 0' (use a band with rate 0 for a threshold)"
             )
-        for i in range(1, len(bands)):
-            if bands[i].start <= bands[i - 1].start:
-                raise ValueError(
-                    f"bands out of order: band {i} starts at {bands[i].start}, "
-                    f"not above the band before it ({bands[i - 1].start})"
-                )
+        check_ascending([b.start for b in bands], "bands", "band", "starts at")
         return bands
 
     @property

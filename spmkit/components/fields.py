@@ -160,3 +160,24 @@ def is_money_column(name: str) -> bool:
     ``_units``, ``_count`` or ``_quantity``."""
     return not (name in ("units", "quantity")
                 or name.endswith(("_units", "_count", "_quantity")))
+
+
+def at_most(limit: int, noun: str, holder: str) -> Any:
+    """A before-validator: a list of at most ``limit`` items (checked before they are
+    validated one by one, so a huge list costs nothing)."""
+
+    def check(value: Any) -> Any:
+        if isinstance(value, (list, tuple)) and len(value) > limit:
+            raise ValueError(f"{len(value):,} {noun}: {holder} may have at most {limit:,} "
+                             f"{noun}")
+        return value
+
+    return BeforeValidator(check)
+
+
+def check_ascending(points: list[Decimal], what: str, item: str, verb: str) -> None:
+    """Points (band starts, curve x-values, table rows) must rise strictly."""
+    for i in range(1, len(points)):
+        if points[i] <= points[i - 1]:
+            raise ValueError(f"{what} out of order: {item} {i} {verb} {points[i]}, not above "
+                             f"the {item} before it ({points[i - 1]})")
