@@ -7,10 +7,11 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+if TYPE_CHECKING:  # pragma: no cover  (numpy and pandas load when a command runs)
+    import pandas as pd
+
 
 from spmkit.errors import InputError
 
@@ -156,6 +157,9 @@ def _fx_path(history: str | None, fx: str | None) -> str | None:
 def _csv_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """Money columns (``*_cents``) as amounts with two decimals under the name without
     ``_cents``; dates as YYYY-MM-DD."""
+    import numpy as np
+    import pandas as pd
+
     from spmkit.money import format_cents
 
     out = {}
@@ -186,6 +190,8 @@ def _write(out_dir: str, frames: dict[str, pd.DataFrame], metrics: dict[str, Any
 
 
 def _capacity_settings(args: argparse.Namespace) -> dict[str, Any]:
+    import pandas as pd
+
     from spmkit.planning.capacity import parse_target
     from spmkit.quota.proposal import parse_amount
 
@@ -227,6 +233,8 @@ def _capacity_settings(args: argparse.Namespace) -> dict[str, Any]:
 
 def capacity_text(plan: Any) -> str:
     """The terminal summary of a capacity plan."""
+    import pandas as pd
+
     from spmkit.money import money_text
 
     q = plan.quarters
@@ -314,6 +322,9 @@ def territory_text(plan: Any) -> str:
 
 
 def run_territory(args: argparse.Namespace) -> int:
+    import numpy as np
+    import pandas as pd
+
     from spmkit.periods import plan_periods
     from spmkit.planning import (
         design_territories,
@@ -394,6 +405,8 @@ def run_territory(args: argparse.Namespace) -> int:
 
 
 def run_sample_accounts(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from spmkit.planning import generate_accounts, write_accounts
     from spmkit.tables import load_roster
 
