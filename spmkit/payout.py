@@ -203,15 +203,16 @@ class _Lines:
     (computed once per run, and only when some description needs them).
 
     ``codes``/``periods``: each line's payee row and period index on the grid; ``quota``
-    the grid's quotas (cents; ``None`` for the unnamed one) for running bands."""
+    the grid's quotas (cents; ``None`` for the unnamed one) for running bands; ``kinds``
+    which kinds of line the run can hold (``rollup``, ``overlay``, ``collection``)."""
 
     def __init__(self, lines: pd.DataFrame, roster: pd.DataFrame | None, codes: np.ndarray,
                  periods: np.ndarray, quota: dict[str | None, np.ndarray],
-                 has_collections: bool = False):
+                 kinds: dict[str, bool] | None = None):
         self.frame = lines
         self.roster = roster
         self.codes, self.periods, self.quota = codes, periods, quota
-        self.has_collections = has_collections
+        self.kinds = dict(kinds or {})
         self.amount = lines["amount_cents"].to_numpy(np.int64)
         self.clawback = lines["clawback"].to_numpy(bool)
         self._cache: dict[Any, np.ndarray] = {}
@@ -227,13 +228,17 @@ class _Lines:
             return np.where(self.clawback, -1, 1).astype(np.int64)
         if key == "credit_memo":  # a line of a deal that is no sale (amount <= 0), or its reversal
             return (self.amount <= 0) != self.clawback
-        if key == "rollup":
+        if key == "rollup":  # rule text is only scanned when the run has such lines
+            if not self.kinds.get("rollup"):
+                return np.zeros(len(f), dtype=bool)
             return f["rule"].str.contains("rollup", regex=False).to_numpy(bool)
         if key == "overlay":
+            if not self.kinds.get("overlay"):
+                return np.zeros(len(f), dtype=bool)
             return f["rule"].str.contains("overlay", regex=False).to_numpy(bool) & ~self.get(
                 "rollup")
         if key == "collection":  # lines from the payments table (only when one is given)
-            if not self.has_collections:
+            if not self.kinds.get("collection"):
                 return np.zeros(len(f), dtype=bool)
             return f["rule"].str.startswith("collection").to_numpy(bool)
         if key == "share":
@@ -400,8 +405,13 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
             deals_source, f"the credit of rep {payees[r]} in {periods.labels[p]}{measured_by}",
             column="amount")
 
-    paid = getattr(inputs, "payments", None) is not None and len(inputs.payments) > 0
-    facts = _Lines(lines, roster, codes, k_all, {}, has_collections=paid)
+    def given(table: str) -> bool:
+        frame = getattr(inputs, table, None)
+        return frame is not None and len(frame) > 0
+
+    facts = _Lines(lines, roster, codes, k_all, {}, kinds={
+        "rollup": plan.credit == "rollup", "collection": given("payments"),
+        "overlay": plan.credit == "overlay" or given("overlays")})
     credit = _sum_grid(codes, k_all, amount, shape, use & ~facts.get("collection"), too_big())
     quota_source = sources.get("quotas", "quotas")
     quotas = inputs.quotas
