@@ -615,15 +615,7 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
             explain = np.where(hold.held != 0, explain + " " + hold.note, explain)
         att = (np.array([float(v) for v in e.attainment.ravel()]) if e.attainment is not None
                else np.full(r * k, np.nan))
-        frames.append(pd.DataFrame({
-            "rep_id": np.repeat(grid.rep_ids, k),
-            "period_index": np.tile(np.arange(k), r),
-            "component": comp.id,
-            "attainment": np.round(att, 6),
-            "earnings_to_date_cents": e.to_date.ravel(),
-            "amount_cents": payout.ravel(),
-            "explain": explain.ravel().astype(str),
-        }))
+        frames.append(_rows(grid, comp.id, e.to_date, payout, explain, np.round(att, 6)))
     if holds:
         released = sum(h.released for h in holds.values())
         explain = np.full((r, k), "", dtype=object)
@@ -634,15 +626,7 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
         explain = np.where(explain == "", "Nothing released this period", explain)
         explain = explain + np.where(still[:, None] > 0, "; still held after the plan year: "
                                      + money_grid(np.repeat(still, k), (r, k)), "") + "."
-        frames.append(pd.DataFrame({
-            "rep_id": np.repeat(grid.rep_ids, k),
-            "period_index": np.tile(np.arange(k), r),
-            "component": "holdback",
-            "attainment": np.nan,
-            "earnings_to_date_cents": np.cumsum(released, axis=1).ravel(),
-            "amount_cents": released.ravel(),
-            "explain": explain.ravel().astype(str),
-        }))
+        frames.append(_rows(grid, "holdback", np.cumsum(released, axis=1), released, explain))
     if (grid.draw > 0).any():
         total = sum_cents(np.stack([e.payout for e in earned.values()]), axis=0,
                           source="payouts", what="a rep's earnings in a period")
@@ -657,15 +641,7 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
         explain = (kind + " draw of " + draw_txt + " per period: earnings " + earned_txt
                    + ", " + note + "; balance to recover " + money_grid(balance, (r, k)) + ".")
         explain = np.where(grid.days_employed > 0, explain, "Not employed in this period: no draw.")
-        frames.append(pd.DataFrame({
-            "rep_id": np.repeat(grid.rep_ids, k),
-            "period_index": np.tile(np.arange(k), r),
-            "component": "draw",
-            "attainment": np.nan,
-            "earnings_to_date_cents": np.cumsum(adjust, axis=1).ravel(),
-            "amount_cents": adjust.ravel(),
-            "explain": explain.ravel().astype(str),
-        })[has])
+        frames.append(_rows(grid, "draw", np.cumsum(adjust, axis=1), adjust, explain)[has])
     order = {c.id: i for i, c in enumerate(plan.components)} | {
         "holdback": len(plan.components), "draw": len(plan.components) + 1}
     payouts = pd.concat(frames, ignore_index=True)
@@ -708,6 +684,21 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
                "still_held_cents": int(sum(int(h.still_held.sum()) for h in holds.values()))}
     return Result(plan=plan, periods=periods, payouts=payouts, credits=credits,
                   attainment=attainment, reps=reps, summary=summary)
+
+
+def _rows(grid: Grid, component: str, to_date: np.ndarray, amount: np.ndarray,
+          explain: np.ndarray, attainment: np.ndarray | float = np.nan) -> pd.DataFrame:
+    """Payout rows of one component (or ``holdback``/``draw``), one per payee and period."""
+    r, k = grid.shape
+    return pd.DataFrame({
+        "rep_id": np.repeat(grid.rep_ids, k),
+        "period_index": np.tile(np.arange(k), r),
+        "component": component,
+        "attainment": attainment,
+        "earnings_to_date_cents": to_date.ravel(),
+        "amount_cents": amount.ravel(),
+        "explain": explain.ravel().astype(str),
+    })
 
 
 def _sorted(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

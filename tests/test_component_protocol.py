@@ -192,7 +192,7 @@ def test_cli_without_the_module_names_the_type(data: Path, tmp_path: Path):
     assert "Traceback" not in proc.stderr
 
 
-def test_comparison_and_pay_curve(data: Path, tmp_path: Path):
+def test_comparison_metrics(data: Path, tmp_path: Path):
     import spmkit.scenario as sc
     from spmkit.plan import load_plan
     from spmkit.tables import load_data_dir

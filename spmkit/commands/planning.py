@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover  (numpy and pandas load when a command run
     import pandas as pd
 
 
+from spmkit.commands import setting_number
 from spmkit.errors import InputError
 
 
@@ -114,21 +115,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 # --------------------------------------------------------------------------- parsing
 
 
-def _number(text: object, what: str, low: float, high: float) -> float:
-    from spmkit.money import to_decimal
-
-    try:
-        d = to_decimal(str(text).strip())
-        ok = d.is_finite()
-    except ArithmeticError:
-        ok = False
-    if not ok:
-        raise InputError(f"settings: {what} {text!r} is not a number")
-    if not low <= d <= high:
-        raise InputError(f"settings: {what} {text} must be between {low:g} and {high:g}")
-    return float(d)
-
-
 def _by_role(items: list[str] | None, parse: Any) -> Any:
     """``["150000"]`` -> value; ``["AE=150000", "AM=90000"]`` -> {role: value}."""
     if not items:
@@ -200,19 +186,19 @@ def _capacity_settings(args: argparse.Namespace) -> dict[str, Any]:
     if args.phasing is not None:
         phasing = [p.strip() for p in args.phasing.split(",") if p.strip()]
         for w in phasing:
-            _number(w, "phasing weight", 0, 1e6)
+            setting_number(w, "phasing weight", low=0, high=1e6)
     productivity = _by_role(args.productivity,
                             lambda v, w: parse_amount(v, f"--productivity{w}"))
     if isinstance(productivity, int) and productivity < 0 or isinstance(productivity, dict) and \
             any(v < 0 for v in productivity.values()):
         raise InputError("settings: --productivity must not be negative")
     attrition = _by_role(args.attrition,
-                         lambda v, w: str(_number(v, f"--attrition{w}", 0, 0.999)))
+                         lambda v, w: str(setting_number(v, f"--attrition{w}", low=0, high=0.999)))
     ramp: Any = args.ramp
     if ramp is not None and ramp.strip() != "history":
         ramp = [p.strip() for p in ramp.split(",") if p.strip()]
         for f in ramp:
-            _number(f, "ramp factor", 0, 1)
+            setting_number(f, "ramp factor", low=0, high=1)
     elif ramp is not None:
         ramp = "history"
     if not 0 <= args.lead_time <= 36:
@@ -291,7 +277,7 @@ def _index(text: str) -> dict[str, str]:
         name, sep, weight = item.partition("=")
         if not sep or not name.strip():
             raise InputError(f"settings: --index item {item!r} should be FIELD=WEIGHT")
-        _number(weight, f"index weight of {name.strip()!r}", 0, 1e12)
+        setting_number(weight, f"index weight of {name.strip()!r}", low=0, high=1e12)
         out[name.strip()] = weight.strip()
     if not out:
         raise InputError("settings: --index is empty")
@@ -339,9 +325,9 @@ def run_territory(args: argparse.Namespace) -> int:
     from spmkit.tables import load_roster
 
     index = _index(args.index)
-    tolerance = _number(args.tolerance, "--tolerance", 0, 1)
-    max_moved = _number(args.max_moved, "--max-moved", 0, 1)
-    time_limit = _number(args.time_limit, "--time-limit", 0.1, 86_400)
+    tolerance = setting_number(args.tolerance, "--tolerance", low=0, high=1)
+    max_moved = setting_number(args.max_moved, "--max-moved", low=0, high=1)
+    time_limit = setting_number(args.time_limit, "--time-limit", low=0.1, high=86_400)
     target = None
     if args.target is not None:
         target = parse_amount(args.target, "--target")

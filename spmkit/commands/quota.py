@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from spmkit.commands import setting_number
 from spmkit.errors import InputError
 
 METHODS = ("growth", "share", "potential", "forecast")
@@ -80,21 +81,6 @@ def _split(text: str | None, what: str) -> list[str] | None:
     return parts
 
 
-def _number(value: object, what: str, *, low: float, high: float) -> None:
-    """A setting must be a finite number within [low, high]."""
-    from spmkit.money import to_decimal
-
-    try:
-        d = to_decimal(str(value).strip())
-        ok = d.is_finite()
-    except ArithmeticError:
-        ok = False
-    if not ok:
-        raise InputError(f"settings: {what} {value!r} is not a number")
-    if not low <= d <= high:
-        raise InputError(f"settings: {what} {value} must be between {low:g} and {high:g}")
-
-
 def _settings(args: argparse.Namespace) -> dict[str, Any]:
     """Validate the settings (before any data is read) into propose_quotas keywords."""
     from spmkit.quota.proposal import parse_amount
@@ -121,19 +107,19 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
             raise InputError(f"settings: --target {args.target} must not be negative")
     if args.method in ("share", "potential") and target is None:
         raise InputError(f"settings: --method {args.method} needs --target AMOUNT to allocate")
-    _number(args.growth, "--growth", low=-0.99, high=100)
-    _number(args.floor, "--floor", low=0, high=100)
-    _number(args.ceiling, "--ceiling", low=0, high=1000)
+    setting_number(args.growth, "--growth", low=-0.99, high=100)
+    setting_number(args.floor, "--floor", low=0, high=100)
+    setting_number(args.ceiling, "--ceiling", low=0, high=1000)
     if args.weight is not None:
-        _number(args.weight, "--weight", low=0, high=1)
+        setting_number(args.weight, "--weight", low=0, high=1)
     phasing: Any = args.phasing
     if phasing not in ("history", "even"):
         phasing = _split(phasing, "phasing")
         for w in phasing:
-            _number(w, "phasing weight", low=0, high=10**6)
+            setting_number(w, "phasing weight", low=0, high=10**6)
     ramp = _split(args.ramp, "ramp")
     for r in ramp or []:
-        _number(r, "ramp factor", low=0, high=1)
+        setting_number(r, "ramp factor", low=0, high=1)
     return {"year": args.year, "method": args.method, "period": args.period,
             "target_cents": target, "growth": args.growth, "floor": args.floor,
             "ceiling": args.ceiling, "weight": args.weight, "phasing": phasing, "ramp": ramp,
