@@ -22,7 +22,7 @@ from contextlib import contextmanager
 from spmkit import __version__
 from spmkit.errors import SpmkitError
 
-COMMAND_MODULES = ("calc", "sample", "quota", "report", "planning")
+COMMAND_MODULES = ("calc", "sample", "quota", "report", "planning", "importing")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -90,6 +90,8 @@ class Snapshot:
     outcomes: pd.DataFrame
     baseline_label: str
     scenario_label: str
+    #: The edits from the start plan, in words (``commission, band 2, rate: 0.1 -> 0.12``).
+    changes: tuple[str, ...] = ()
 
     @property
     def total_payout_cents(self) -> int:
@@ -141,7 +143,7 @@ def to_decimal(value: Any, key: str) -> Decimal:
         When the value is not a finite number; names ``key``.
     """
     if isinstance(value, bool):
-        raise PlanError(Problem(SOURCE, f"{value!r} is not a number", column=key))
+        raise PlanError(Problem(SOURCE, f"{value!r} is not a number", where=key))
     if isinstance(value, Decimal):
         out = value
     elif isinstance(value, (int, np.integer)):
@@ -152,9 +154,9 @@ def to_decimal(value: Any, key: str) -> Decimal:
         try:
             out = Decimal(str(value).strip().replace("_", "").replace(",", ""))
         except InvalidOperation:
-            raise PlanError(Problem(SOURCE, f"{value!r} is not a number", column=key)) from None
+            raise PlanError(Problem(SOURCE, f"{value!r} is not a number", where=key)) from None
     if not out.is_finite():
-        raise PlanError(Problem(SOURCE, f"{value!r} is not a finite number", column=key))
+        raise PlanError(Problem(SOURCE, f"{value!r} is not a finite number", where=key))
     return out
 
 
@@ -184,6 +186,56 @@ def _diff(a: Any, b: Any, prefix: str, out: list[str]) -> None:
         out.append(f"{prefix}: {_fmt(a)} -> {_fmt(b)}")
 
 
+_COMPONENT_PATH = re.compile(r"^components\[(\d+)\]\.?(.*)$")
+
+
+def speak_path(path: str, data: Mapping[str, Any] | Plan) -> str:
+    """A plan key path in the words of the explorer's labels, numbers counted from 1:
+    ``components[0].tiers.bands[1].from`` -> ``commission, band 2, from``;
+    ``components[1].curve[2][1]`` -> ``bonus, point 3, payout``.  Other paths unchanged."""
+    m = _COMPONENT_PATH.match(str(path))
+    if not m:
+        return str(path)
+    comps = data.components if isinstance(data, Plan) else data.get("components", [])
+    i = int(m[1])
+    if i < len(comps):
+        comp = comps[i]
+        cid = comp.id if isinstance(data, Plan) else comp.get("id", f"component {i + 1}")
+    else:
+        cid = f"component {i + 1}"
+    rest = m[2]
+    rest = re.sub(r"tiers\.bands\[(\d+)\]", lambda x: f"band {int(x[1]) + 1}", rest)
+    rest = rest.replace("tiers.bands", "bands")
+    rest = re.sub(r"curve\[(\d+)\]\[0\]", lambda x: f"point {int(x[1]) + 1}, attainment", rest)
+    rest = re.sub(r"curve\[(\d+)\]\[1\]", lambda x: f"point {int(x[1]) + 1}, payout", rest)
+    rest = re.sub(r"curve\[(\d+)\]", lambda x: f"point {int(x[1]) + 1}", rest)
+    rest = re.sub(r"rates\[(\d+)\]", lambda x: f"rate row {int(x[1]) + 1}", rest)
+    rest = rest.replace(".", ", ")
+    return cid + (f", {rest}" if rest else "")
+
+
+def _speak_message(message: str, path: str) -> str:
+    """Validation messages count bands and points from 0 (as the YAML list does); the
+    explorer's labels count from 1."""
+    if "bands" in path or "curve" in path:
+        return re.sub(r"\b(band|point) (\d+)\b", lambda x: f"{x[1]} {int(x[2]) + 1}",
+                      message)
+    return message
+
+
+def _speak_error(exc: SpmkitError, data: Mapping[str, Any]) -> SpmkitError:
+    """An edit's validation error in the explorer's words (see :func:`speak_path`)."""
+    problems = []
+    for p in exc.problems:
+        if isinstance(p, Problem):
+            path = p.column or p.where or ""
+            problems.append(Problem(SOURCE, _speak_message(p.message, path),
+                                    where=speak_path(path, data) if path else None))
+            continue
+        problems.append(p)
+    return type(exc)(problems)
+
+
 def plan_threshold(plan: Plan, component_id: str) -> Decimal | None:
     """The attainment below which a component pays nothing (``Component.threshold``).
 
@@ -201,6 +253,17 @@ def plan_changes(before: Plan, after: Plan) -> list[str]:
     """
     out: list[str] = []
     _diff(plan_to_dict(before), plan_to_dict(after), "", out)
+    return out
+
+
+def edit_summary(before: Plan, after: Plan) -> list[str]:
+    """:func:`plan_changes` in the explorer's words (``commission, band 2, rate: 0.1 ->
+    0.12``), for labels."""
+    out = []
+    for change in plan_changes(before, after):
+        path, _, rest = change.partition(": ")
+        plan = after if _COMPONENT_PATH.match(path) else before
+        out.append(f"{speak_path(path, plan)}: {rest}")
     return out
 
 
@@ -252,13 +315,17 @@ class PlanExplorer:
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    def from_paths(cls, data_dir: str | Path, baseline: str | Path, *,
+    def from_paths(cls, data_dir: str | Path | None, baseline: str | Path, *,
                    start: str | Path | None = None, scenarios_dir: str | Path | None = None,
-                   currency: str | None = None) -> PlanExplorer:
+                   currency: str | None = None,
+                   mapping: str | Path | None = None) -> PlanExplorer:
         """Load the history from ``data_dir`` and plans from YAML files.
 
-        ``baseline`` and ``start`` may be paths or file names inside ``scenarios_dir``.
+        ``baseline`` (any plan file) and ``start`` may be paths or file names inside
+        ``scenarios_dir``.  With ``mapping`` (:mod:`spmkit.mapping`), its tables replace
+        those of ``data_dir``, which may then be None.
         """
+        from spmkit.mapping import mapped_data_dir
         from spmkit.tables import load_data_dir
 
         folder = Path(scenarios_dir) if scenarios_dir else find_scenarios_dir()
@@ -271,8 +338,9 @@ class PlanExplorer:
         base = load_plan(base_path)
         first = load_plan(resolve(start)) if start is not None else None
         columns = {c for p in (base, first) if p is not None for c in p.measure_columns()}
-        inputs = load_data_dir(data_dir, currency=currency,
-                               measure_columns=tuple(sorted(columns)))
+        with mapped_data_dir(data_dir, mapping) as (folder_in, _):
+            inputs = load_data_dir(folder_in, currency=currency,
+                                   measure_columns=tuple(sorted(columns)))
         explorer = cls(inputs, base, start=first, scenarios_dir=folder)
         explorer._start_source = (resolve(start) if start is not None else base_path).name
         return explorer
@@ -395,22 +463,73 @@ class PlanExplorer:
         ``bcr_multiple`` (setting one of the last two replaces the other)."""
         if rate is not None and bcr_multiple is not None:
             raise PlanError(Problem(SOURCE, "a band needs exactly one of 'rate' or "
-                                            "'bcr_multiple'", column=f"{component_id}.tiers"))
+                                            "'bcr_multiple'",
+                                    where=f"{component_id}, band {index + 1}"))
 
         def change(d: dict[str, Any]) -> None:
             comp = self._component(d, component_id, "tiers")
-            key = f"{component_id}.tiers.bands[{index}]"
+            key = f"{component_id}, band {index + 1}"
             bands = comp["tiers"]["bands"]
-            band = dict(bands[self._index(bands, index, key)])
+            band = dict(bands[self._index(bands, index, key, "band")])
             if start is not None:
-                band["from"] = to_decimal(start, key + ".from")
+                band["from"] = to_decimal(start, key + ", from")
             if rate is not None:
                 band.pop("bcr_multiple", None)
-                band["rate"] = to_decimal(rate, key + ".rate")
+                band["rate"] = to_decimal(rate, key + ", rate")
             if bcr_multiple is not None:
                 band.pop("rate", None)
-                band["bcr_multiple"] = to_decimal(bcr_multiple, key + ".bcr_multiple")
+                band["bcr_multiple"] = to_decimal(bcr_multiple, key + ", x BCR")
             bands[index] = band
+
+        return self.edit(change)
+
+    def add_band(self, component_id: str, after: int | None = None, *, start: Any = None,
+                 rate: Any = None, bcr_multiple: Any = None) -> Snapshot:
+        """Add a band to a commission's tiers after band ``after`` (0-based; default the
+        last).  Its ``from`` defaults to halfway to the next band's (the last band's + 0.5
+        at the end); its rate or BCR multiple to the band before's."""
+        if rate is not None and bcr_multiple is not None:
+            raise PlanError(Problem(SOURCE, "a band needs exactly one of 'rate' or "
+                                            "'bcr_multiple'", where=f"{component_id}, bands"))
+
+        def change(d: dict[str, Any]) -> None:
+            comp = self._component(d, component_id, "tiers")
+            bands = comp["tiers"]["bands"]
+            i = len(bands) - 1 if after is None else after
+            key = f"{component_id}, band {i + 2}"
+            prev = dict(bands[self._index(bands, i, f"{component_id}, band {i + 1}", "band")])
+            band = {k: v for k, v in prev.items() if k in ("rate", "bcr_multiple")}
+            if start is not None:
+                band["from"] = to_decimal(start, key + ", from")
+            elif i + 1 < len(bands):
+                band["from"] = (to_decimal(prev["from"], key) + to_decimal(
+                    bands[i + 1]["from"], key)) / 2
+            else:
+                band["from"] = to_decimal(prev["from"], key) + Decimal("0.5")
+            if rate is not None:
+                band.pop("bcr_multiple", None)
+                band["rate"] = to_decimal(rate, key + ", rate")
+            if bcr_multiple is not None:
+                band.pop("rate", None)
+                band["bcr_multiple"] = to_decimal(bcr_multiple, key + ", x BCR")
+            bands.insert(i + 1, band)
+
+        return self.edit(change)
+
+    def remove_band(self, component_id: str, index: int) -> Snapshot:
+        """Remove band ``index`` (0-based) of a commission's tiers; the first band stays
+        (a tier table starts at 0), so removing it is refused."""
+
+        def change(d: dict[str, Any]) -> None:
+            comp = self._component(d, component_id, "tiers")
+            bands = comp["tiers"]["bands"]
+            key = f"{component_id}, band {index + 1}"
+            self._index(bands, index, key, "band")
+            if index == 0:
+                raise PlanError(Problem(SOURCE, "the first band cannot be removed: the tiers "
+                                        "start at 0 (set its rate to 0 for a threshold)",
+                                        where=key))
+            del bands[index]
 
         return self.edit(change)
 
@@ -425,13 +544,52 @@ class PlanExplorer:
 
         def change(d: dict[str, Any]) -> None:
             comp = self._component(d, component_id, "curve")
-            key = f"{component_id}.curve[{index}]"
+            key = f"{component_id}, point {index + 1}"
             curve = [list(p) for p in comp["curve"]]
-            point = curve[self._index(curve, index, key)]
+            point = curve[self._index(curve, index, key, "point")]
             if attainment is not None:
-                point[0] = to_decimal(attainment, key + "[0]")
+                point[0] = to_decimal(attainment, key + ", attainment")
             if payout is not None:
-                point[1] = to_decimal(payout, key + "[1]")
+                point[1] = to_decimal(payout, key + ", payout")
+            comp["curve"] = curve
+
+        return self.edit(change)
+
+    def add_curve_point(self, component_id: str, after: int | None = None, *,
+                        attainment: Any = None, payout: Any = None) -> Snapshot:
+        """Add a point to a bonus curve after point ``after`` (0-based; default the last).
+        Defaults: halfway to the next point (the last point + 0.5 attainment, same payout,
+        at the end)."""
+
+        def change(d: dict[str, Any]) -> None:
+            comp = self._component(d, component_id, "curve")
+            curve = [list(p) for p in comp["curve"]]
+            i = len(curve) - 1 if after is None else after
+            key = f"{component_id}, point {i + 2}"
+            prev = curve[self._index(curve, i, f"{component_id}, point {i + 1}", "point")]
+            x0, y0 = to_decimal(prev[0], key), to_decimal(prev[1], key)
+            if i + 1 < len(curve):
+                x1, y1 = to_decimal(curve[i + 1][0], key), to_decimal(curve[i + 1][1], key)
+                point = [(x0 + x1) / 2, (y0 + y1) / 2]
+            else:
+                point = [x0 + Decimal("0.5"), y0]
+            if attainment is not None:
+                point[0] = to_decimal(attainment, key + ", attainment")
+            if payout is not None:
+                point[1] = to_decimal(payout, key + ", payout")
+            curve.insert(i + 1, point)
+            comp["curve"] = curve
+
+        return self.edit(change)
+
+    def remove_curve_point(self, component_id: str, index: int) -> Snapshot:
+        """Remove point ``index`` (0-based) of a bonus curve."""
+
+        def change(d: dict[str, Any]) -> None:
+            comp = self._component(d, component_id, "curve")
+            curve = [list(p) for p in comp["curve"]]
+            self._index(curve, index, f"{component_id}, point {index + 1}", "point")
+            del curve[index]
             comp["curve"] = curve
 
         return self.edit(change)
@@ -453,9 +611,10 @@ class PlanExplorer:
                 return
             cap: dict[str, Any] = {}
             if amount is not None:
-                cap["amount"] = to_decimal(amount, f"{component_id}.cap.amount")
+                cap["amount"] = to_decimal(amount, f"{component_id}, cap amount")
             if ti_multiple is not None:
-                cap["ti_multiple"] = to_decimal(ti_multiple, f"{component_id}.cap.ti_multiple")
+                cap["ti_multiple"] = to_decimal(ti_multiple,
+                                                f"{component_id}, cap x target incentive")
             comp["cap"] = cap
 
         return self.edit(change)
@@ -463,7 +622,7 @@ class PlanExplorer:
     def set_weight(self, component_id: str, weight: Any) -> Snapshot:
         """A component's weight (its share of the annual target incentive)."""
         return self.edit(lambda d: self._component(d, component_id, "weight").__setitem__(
-            "weight", to_decimal(weight, f"{component_id}.weight")))
+            "weight", to_decimal(weight, f"{component_id}, weight")))
 
     def set_attainment_basis(self, component_id: str, basis: str) -> Snapshot:
         """A component's attainment basis: ``ytd`` (trued up) or ``period``."""
@@ -481,7 +640,7 @@ class PlanExplorer:
         one, a zero-rate band from 0 is inserted and the first band starts at the
         threshold. Bonus: the first curve point moves.
         """
-        key = f"{component_id}.threshold"
+        key = f"{component_id}, threshold"
         value = to_decimal(threshold, key)
 
         def change(d: dict[str, Any]) -> None:
@@ -588,21 +747,24 @@ class PlanExplorer:
                 if editable is not None and (kind is None or editable not in
                                              kind.model_validate(comp).editable_fields()):
                     raise PlanError(Problem(SOURCE, f"a {comp['type']} has no {editable} "
-                                                    "to edit", column=key or component_id))
+                                                    "to edit", where=key or component_id))
                 return comp
         known = ", ".join(c["id"] for c in data["components"])
         raise PlanError(Problem(SOURCE, f"no component {component_id!r}; the plan has {known}",
-                                column=component_id))
+                                where=component_id))
 
     @staticmethod
-    def _index(items: list, index: int, key: str) -> int:
+    def _index(items: list, index: int, key: str, item: str = "item") -> int:
         if not 0 <= index < len(items):
-            raise PlanError(Problem(SOURCE, f"no item {index}; there are {len(items)}",
-                                    column=key))
+            raise PlanError(Problem(SOURCE, f"no {item} {index + 1}; there are {len(items)}",
+                                    where=key))
         return index
 
     def _validate(self, data: dict[str, Any]) -> Plan:
-        return load_plan(data, name=f"edited plan {data.get('plan', '')!r}")
+        try:
+            return load_plan(data, name=f"edited plan {data.get('plan', '')!r}")
+        except PlanError as exc:
+            raise _speak_error(exc, data) from None
 
     def _set(self, plan: Plan, uplift: float) -> Snapshot:
         if plan == self._snapshot.plan and uplift == self._uplift:
@@ -667,7 +829,8 @@ class PlanExplorer:
         base_kpis = self._baseline_kpis
         headline = _headline(base_kpis, kpis)
         deltas = sc.rep_deltas(self._baseline_result, result)
-        base_label, label = _labels(self._baseline.plan, plan.plan)
+        changes = tuple(edit_summary(self._start, plan))
+        base_label, label = _labels(self._baseline.plan, plan.plan, edited=bool(changes))
         curves = pd.concat([
             self._curve(self._baseline).assign(plan=base_label),
             self._curve(plan).assign(plan=label),
@@ -680,7 +843,7 @@ class PlanExplorer:
         return Snapshot(plan=plan, uplift=uplift, result=result, kpis=kpis,
                         baseline_kpis=base_kpis, headline=headline, rep_deltas=deltas,
                         pay_curves=curves, outcomes=outcomes, baseline_label=base_label,
-                        scenario_label=label)
+                        scenario_label=label, changes=changes)
 
 
 def _mutable(value: Any) -> Any:
@@ -692,8 +855,10 @@ def _mutable(value: Any) -> Any:
     return value
 
 
-def _labels(baseline_name: str, name: str) -> tuple[str, str]:
-    return f"baseline: {baseline_name}", f"edited: {name}"
+def _labels(baseline_name: str, name: str, *, edited: bool = True) -> tuple[str, str]:
+    """The baseline's label and the edited plan's: ``edited: NAME`` once it has edits,
+    ``NAME (no edits)`` before."""
+    return f"baseline: {baseline_name}", (f"edited: {name}" if edited else f"{name} (no edits)")
 
 
 def _trim(cache: OrderedDict) -> None:

@@ -5,9 +5,13 @@ Northwind is a real, messy export: dates carry a time part, missing values are t
 unquoted commas in their address fields.  The import reads only the leading fields of
 ``orders.csv`` (those the mapping names), which parse cleanly.
 
-What goes where is read from a mapping file (``examples/northwind/mapping.yaml`` by
-default): the source columns of each table, title -> role, the target incentive as a
-share of quota, base salaries, and the quota growth.
+The deals and the roster come from ``orders.csv`` and ``employees.csv`` through a mapping
+in spmkit's one mapping format (:mod:`spmkit.mapping`, ``docs/mapping.md``;
+``examples/northwind/mapping.yaml`` by default): columns, the title -> role recode, the
+currency, base salaries by role.  What no mapping can say is done here, from the
+export's fixed files: the deal amount from the order lines, the deal's product and type,
+the rep's region through the territories, the quotas (prior-year sales, annualized and
+grown) and the target incentive (a share of the quota).
 
 **Where it rounds.**  A line's net amount ``unitPrice * quantity * (1 - discount)`` is
 computed exactly in integers (price in cents x quantity x (10000 - discount in basis
@@ -19,13 +23,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 from spmkit.errors import InputError, Problem, raise_if
+from spmkit.mapping import MappingFile, apply_mapping
+from spmkit.mapping import load_mapping as _load_mapping
 from spmkit.money import format_cents
 
 #: The mapping file shipped with the repository.
@@ -34,40 +38,46 @@ DEFAULT_MAPPING = Path(__file__).resolve().parents[1] / "examples" / "northwind"
 #: Exact line amounts are held in millionths of a dollar (1e-4 cent).
 UNITS_PER_CENT = 10_000
 
+#: The export's other files and the columns read from them (fixed by the export).
+ORDER_LINES = ("order-details.csv", {"deal_id": "orderID", "product_id": "productID",
+                                     "unit_price": "unitPrice", "quantity": "quantity",
+                                     "discount": "discount"})
+PRODUCTS = ("products.csv", {"product_id": "productID", "product": "productName"})
+EMPLOYEE_TERRITORIES = ("employee-territories.csv", {"rep_id": "employeeID",
+                                                     "territory": "territoryID"})
+TERRITORIES = ("territories.csv", {"territory": "territoryID", "region_id": "regionID"})
+REGIONS = ("regions.csv", {"region_id": "regionID", "region": "regionDescription"})
+
+#: Quotas: prior-year sales annualized x (1 + growth), rounded to whole ``round_to``
+#: dollars; target incentive = this share of the quota, rounded to whole ``round_to``.
+GROWTH = Decimal("0.30")
+TARGET_INCENTIVE_SHARE = Decimal("0.06")
+ROUND_TO = 100
+
 _PRICE_RE = r"^\s*(\d+)(?:\.(\d{1,2}))?\s*$"
 _DISCOUNT_RE = r"^\s*(0|1)?(?:\.(\d{1,4}))?\s*$"
 
 
-def load_mapping(path: str | Path | None = None) -> dict[str, Any]:
-    """Read a Northwind mapping file (default :data:`DEFAULT_MAPPING`).
+def load_mapping(path: str | Path | None = None) -> MappingFile:
+    """Read a Northwind mapping file (default :data:`DEFAULT_MAPPING`): a mapping in
+    spmkit's format (:func:`spmkit.mapping.load_mapping`) with ``deals`` and ``roster``.
 
     Raises
     ------
     InputError
-        When the file is missing, is not YAML or lacks a required section.
+        When the file is missing, is not a mapping or lacks a table.
     """
     path = Path(path) if path is not None else DEFAULT_MAPPING
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(Problem(str(path), "no such mapping file")) from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(Problem(str(path), f"cannot read the mapping file ({exc})")) from None
-    problems = []
-    if not isinstance(data, dict):
-        raise InputError(Problem(str(path), "the mapping must be a YAML mapping"))
-    for section in ("files", "deals", "order_lines", "products", "regions", "roster", "quotas"):
-        if not isinstance(data.get(section), dict):
-            problems.append(Problem(str(path), f"missing section {section!r}", column=section))
-    raise_if(problems)
-    return data
+    if not path.is_file():
+        raise InputError(Problem(str(path), "no such mapping file"))
+    mapping = _load_mapping(path)
+    raise_if([Problem(str(path), f"missing table {t!r}", where=t)
+              for t in ("deals", "roster") if t not in mapping.tables()])
+    return mapping
 
 
-def _file(source: Path, mapping: dict, key: str) -> Path:
-    name = mapping["files"].get(key)
-    if not name:
-        raise InputError(Problem("mapping", f"files.{key} is not set", column=key))
-    path = source / name
+def _in(source: Path, name: str) -> Path:
+    path = source / Path(name).name
     if not path.is_file():
         raise InputError(Problem(str(path), "no such file"))
     return path
@@ -160,7 +170,7 @@ def _round_units(units: np.ndarray) -> np.ndarray:
     return np.where(units < 0, -mag, mag).astype(np.int64)
 
 
-def order_totals(source: str | Path, mapping: dict | str | Path | None = None) -> pd.DataFrame:
+def order_totals(source: str | Path) -> pd.DataFrame:
     """Net amount of every order, exact and rounded once.
 
     Returns
@@ -172,9 +182,8 @@ def order_totals(source: str | Path, mapping: dict | str | Path | None = None) -
     ties: the first line).  One row per order that has lines, sorted by ``deal_id``.
     """
     source = Path(source)
-    mapping = mapping if isinstance(mapping, dict) else load_mapping(mapping)
-    path = _file(source, mapping, "order_lines")
-    lines = _read_csv(path, mapping["order_lines"]["columns"])
+    path = _in(source, ORDER_LINES[0])
+    lines = _read_csv(path, ORDER_LINES[1])
     units = _line_units(lines, path)
     frame = pd.DataFrame({"deal_id": lines["deal_id"].str.strip(), "units": units,
                           "rounded": _round_units(units), "product_id": lines["product_id"],
@@ -209,13 +218,10 @@ def reconciliation(totals: pd.DataFrame) -> dict[str, Decimal]:
             "per_line": per_line, "per_order_minus_exact_rounded": per_order - exact_rounded}
 
 
-def _regions(source: Path, mapping: dict) -> pd.Series:
+def _regions(source: Path) -> pd.Series:
     """Employee -> region name: the region of most of their territories (ties: lowest id)."""
-    cfg = mapping["regions"]
-    et = _read_csv(_file(source, mapping, "employee_territories"),
-                   cfg["employee_territories"])
-    terr = _read_csv(_file(source, mapping, "territories"), cfg["territories"])
-    reg = _read_csv(_file(source, mapping, "regions"), cfg["regions"])
+    et, terr, reg = (_read_csv(_in(source, name), cols)
+                     for name, cols in (EMPLOYEE_TERRITORIES, TERRITORIES, REGIONS))
     for f in (et, terr, reg):
         for c in f.columns:
             f[c] = f[c].str.strip()
@@ -235,17 +241,29 @@ def _round_dollars(value: Decimal, step: int) -> int:
 
 
 def import_northwind(source: str | Path, year: int = 1997,
-                     mapping: dict | str | Path | None = None) -> dict[str, pd.DataFrame]:
+                     mapping: MappingFile | str | Path | None = None, *,
+                     growth: Decimal | str = GROWTH,
+                     target_incentive_share: Decimal | str = TARGET_INCENTIVE_SHARE,
+                     round_to: int = ROUND_TO) -> dict[str, pd.DataFrame]:
     """Turn the Northwind CSV export into spmkit's deals, roster and quotas.
 
     Parameters
     ----------
     source : path
-        Folder holding the Northwind CSV files named in the mapping's ``files``.
+        Folder holding the Northwind CSV files (the mapping's ``file`` names are looked
+        up here, by file name).
     year : int
         Plan year the quotas are for (calendar year); derived from the year before.
-    mapping : dict or path, optional
-        The mapping (default ``examples/northwind/mapping.yaml``).
+    mapping : MappingFile or path, optional
+        The mapping of ``orders.csv`` to deals and ``employees.csv`` to the roster
+        (default ``examples/northwind/mapping.yaml``).
+    growth : Decimal or str
+        Quota growth over the annualized prior year (default 0.30).
+    target_incentive_share : Decimal or str
+        Target incentive as a share of the quota (default 0.06).
+    round_to : int
+        Quotas and target incentives are rounded to whole multiples of this many
+        dollars, half away from zero (default 100).
 
     Returns
     -------
@@ -265,45 +283,65 @@ def import_northwind(source: str | Path, year: int = 1997,
         employee is not in employees.csv, or there are no orders before ``year``.
     """
     source = Path(source)
-    mapping = mapping if isinstance(mapping, dict) else load_mapping(mapping)
+    mf = mapping if isinstance(mapping, MappingFile) else load_mapping(mapping)
     if not source.is_dir():
         raise InputError(Problem(str(source), "no such folder"))
+    dmap, rmap = mf.model.deals, mf.model.roster
+    dcols = {k: v for k, v in dmap.columns.items() if isinstance(v, str)}
+    rcols = rmap.columns
 
-    # --- orders -> deals -----------------------------------------------------------------
-    orders_path = _file(source, mapping, "orders")
-    orders = _read_leading(orders_path, mapping["deals"]["columns"])
-    orders["close_date"] = _dates(orders["close_date"], orders_path, "close_date",
-                                  required=True)
-    dupes = orders["deal_id"].duplicated(keep="first")
+    # --- orders -> deals: the leading fields, checked with their line numbers ------------
+    orders_path = _in(source, dmap.file)
+    raw = _read_leading(orders_path, {v: v for v in dcols.values()})
+    for key in ("deal_id", "rep_id", "close_date", "account"):
+        if key not in dcols:
+            raise InputError(Problem(str(mf.path), f"deals.columns needs {key!r}",
+                                     where="deals.columns"))
+    close = _dates(raw[dcols["close_date"]], orders_path, "close_date", required=True)
+    raw[dcols["close_date"]] = close.dt.strftime("%Y-%m-%d")
+    ids = raw[dcols["deal_id"]]
+    dupes = ids.duplicated(keep="first")
     if dupes.any():
         raise InputError([Problem(str(orders_path), f"duplicate order {v!r}",
                                   where=f"line {int(i)}", column="deal_id")
-                          for i, v in orders["deal_id"][dupes].items()])
-    totals = order_totals(source, mapping).set_index("deal_id")
-    products = _read_csv(_file(source, mapping, "products"), mapping["products"]["columns"])
-    product_name = products.set_index(products["product_id"].str.strip())["product"]
-
-    employees_path = _file(source, mapping, "employees")
-    emp = _read_csv(employees_path, mapping["roster"]["columns"])
-    emp = emp.apply(lambda c: c.str.strip())
-    unknown = ~orders["rep_id"].isin(emp["rep_id"])
+                          for i, v in ids[dupes].items()])
+    employees_path = _in(source, rmap.file)
+    emp_raw = pd.read_csv(employees_path, dtype="str", keep_default_na=False,
+                          encoding="utf-8-sig")
+    emp_ids = emp_raw[rcols.get("rep_id", "employeeID")].str.strip()
+    unknown = ~raw[dcols["rep_id"]].isin(emp_ids)
     if unknown.any():
         raise InputError([Problem(str(orders_path), f"employee {v!r} is not in "
                                   f"{employees_path.name}", where=f"line {int(i)}",
-                                  column="rep_id") for i, v in orders["rep_id"][unknown].items()])
-    regions = _regions(source, mapping)
+                                  column="rep_id")
+                          for i, v in raw[dcols["rep_id"]][unknown].items()])
+    role_src = rcols.get("role")
+    if isinstance(role_src, str) and role_src in emp_raw:
+        recode = rmap.values.get("role", {})
+        unmapped = sorted(set(emp_raw[role_src].str.strip()) - set(recode))
+        if unmapped:
+            raise InputError([Problem(str(mf.path), f"title {t!r} has no role",
+                                      where="roster.values.role") for t in unmapped])
+    tables, _ = apply_mapping(mf, frames={"deals": (raw.reset_index(drop=True),
+                                                    orders_path.name),
+                                          "roster": (emp_raw, employees_path.name)})
+    orders, emp = tables["deals"], tables["roster"]
+    orders["close_date"] = pd.to_datetime(orders["close_date"])
+    totals = order_totals(source).set_index("deal_id")
+    products = _read_csv(_in(source, PRODUCTS[0]), PRODUCTS[1])
+    product_name = products.set_index(products["product_id"].str.strip())["product"]
+    regions = _regions(source)
 
     orders = orders.sort_values(["close_date", "deal_id"], kind="stable")
     amount = totals["amount_cents"].reindex(orders["deal_id"]).fillna(0).astype(np.int64)
     top = totals["top_product_id"].reindex(orders["deal_id"])
     first_order = ~orders["account"].duplicated(keep="first")
-    currency = str(mapping["deals"].get("currency", "USD"))
     deals = pd.DataFrame({
         "deal_id": orders["deal_id"].to_numpy(),
         "rep_id": orders["rep_id"].to_numpy(),
         "close_date": orders["close_date"].dt.strftime("%Y-%m-%d").to_numpy(),
         "amount": format_cents(amount.to_numpy()).to_numpy(),
-        "currency": currency,
+        "currency": (orders["currency"].to_numpy() if "currency" in orders else "USD"),
         "product": product_name.reindex(top.to_numpy()).fillna("").to_numpy(),
         "deal_type": np.where(first_order.to_numpy(), "new", "repeat"),
         "region": regions.reindex(orders["rep_id"]).fillna("").to_numpy(),
@@ -311,23 +349,16 @@ def import_northwind(source: str | Path, year: int = 1997,
         "cancel_date": "",
     }).astype("str")
 
-    # --- employees -> roster ---------------------------------------------------------------
-    rcfg = mapping["roster"]
-    roles = {str(k): str(v) for k, v in rcfg.get("roles", {}).items()}
-    unmapped = sorted(set(emp["title"]) - set(roles))
-    if unmapped:
-        raise InputError([Problem("mapping", f"title {t!r} has no role in roster.roles",
-                                  column="roster.roles") for t in unmapped])
-    role = emp["title"].map(roles)
-    hire = _dates(emp["hire_date"].set_axis(emp.index + 2), employees_path, "hire_date",
-                  required=False)
-
-    # --- quotas: prior-year sales, annualized over the months the data covers, x growth ---
-    qcfg = mapping["quotas"]
-    growth = Decimal(str(qcfg.get("growth", 0)))
-    step = int(qcfg.get("round_to", 100))
-    prior = year - 1
+    # --- employees -> roster (renamed and recoded by the mapping) ---------------------------
+    role = emp["role"] if "role" in emp else pd.Series("", index=emp.index, dtype="str")
+    hire = (_dates(emp["hire_date"].set_axis(emp.index + 2), employees_path, "hire_date",
+                   required=False) if "hire_date" in emp
+            else pd.Series(pd.NaT, index=emp.index + 2))
     close = orders["close_date"]
+    step = int(round_to)
+    growth = Decimal(str(growth))
+    # --- quotas: prior-year sales, annualized over the months the data covers, x growth ---
+    prior = year - 1
     data_first, data_last = close.min(), close.max()
     first_m = max(pd.Timestamp(f"{prior}-01-01"), data_first.to_period("M").to_timestamp())
     last_m = min(pd.Timestamp(f"{prior}-12-01"), data_last.to_period("M").to_timestamp())
@@ -348,20 +379,21 @@ def import_northwind(source: str | Path, year: int = 1997,
     quotas = pd.DataFrame({"rep_id": emp["rep_id"].to_numpy(), "year": str(year),
                            "quota": format_cents(quota).to_numpy()}).astype("str")
 
-    ti_share = Decimal(str(rcfg.get("target_incentive", {}).get("share_of_quota", 0)))
-    ti_step = int(rcfg.get("target_incentive", {}).get("round_to", 100))
-    ti = np.array([_round_dollars(Decimal(int(q)) / 100 * ti_share, ti_step) for q in quota],
+    ti_share = Decimal(str(target_incentive_share))
+    ti = np.array([_round_dollars(Decimal(int(q)) / 100 * ti_share, step) for q in quota],
                   dtype=np.int64)
-    base = {str(k): int(v) for k, v in rcfg.get("base_salary", {}).items()}
+    from spmkit.money import parse_cents
+
+    base = (parse_cents(emp["base_salary"].replace("", "0"))[0] if "base_salary" in emp
+            else np.zeros(len(emp), dtype=np.int64))
     roster = pd.DataFrame({
         "rep_id": emp["rep_id"].to_numpy(),
-        "name": (emp["first_name"] + " " + emp["last_name"]).to_numpy(),
-        "manager_id": emp["manager_id"].replace("NULL", "").to_numpy(),
+        "name": (emp["name"] if "name" in emp else emp["rep_id"]).to_numpy(),
+        "manager_id": emp["manager_id"].to_numpy() if "manager_id" in emp else "",
         "role": role.to_numpy(),
         "region": regions.reindex(emp["rep_id"]).fillna("").to_numpy(),
         "target_incentive": format_cents(ti).to_numpy(),
-        "base_salary": format_cents(role.map(base).fillna(0).astype(np.int64).to_numpy()
-                                    * 100).to_numpy(),
+        "base_salary": format_cents(np.asarray(base, dtype=np.int64)).to_numpy(),
         "hire_date": hire.dt.strftime("%Y-%m-%d").fillna("").to_numpy(),
         "term_date": "",
         "draw": "",
@@ -371,7 +403,7 @@ def import_northwind(source: str | Path, year: int = 1997,
 
 
 def write_northwind(source: str | Path, out_dir: str | Path, year: int = 1997,
-                    mapping: dict | str | Path | None = None) -> list[Path]:
+                    mapping: MappingFile | str | Path | None = None) -> list[Path]:
     """Import Northwind (see :func:`import_northwind`) and write ``deals.csv``,
     ``roster.csv`` and ``quotas.csv`` into ``out_dir``, all or nothing."""
     from spmkit.sample import write_tables

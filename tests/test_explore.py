@@ -233,18 +233,24 @@ def test_uplift_scales_sales_and_keeps_the_baseline(explorer, inputs, base_resul
 
 
 @pytest.mark.parametrize("edit, key", [
-    (lambda e: e.set_band("commission", 1, start=0), "components[0].tiers.bands"),
-    (lambda e: e.set_band("commission", 1, start="abc"), "commission.tiers.bands[1].from"),
-    (lambda e: e.set_band("commission", 5, rate=0.1), "commission.tiers.bands[5]"),
-    (lambda e: e.set_band("commission", 0, rate=0.1, bcr_multiple=1), "commission.tiers"),
-    (lambda e: e.set_weight("bonus", -0.2), "components[1].weight"),
-    (lambda e: e.set_curve_point("bonus", 1, attainment=2.0), "components[1].curve"),
-    (lambda e: e.set_attainment_basis("commission", "annual"), "components[0].attainment"),
+    # errors speak of components, bands and points as the controls are labelled (from 1)
+    (lambda e: e.set_band("commission", 1, start=0), "commission, bands: bands out of order: "
+     "band 2 starts at 0"),
+    (lambda e: e.set_band("commission", 1, start="abc"), "commission, band 2, from: 'abc'"),
+    (lambda e: e.set_band("commission", 5, rate=0.1), "commission, band 6: no band 6"),
+    (lambda e: e.set_band("commission", 0, rate=0.1, bcr_multiple=1), "commission, band 1:"),
+    (lambda e: e.set_weight("bonus", -0.2), "bonus, weight: -0.2"),
+    (lambda e: e.set_curve_point("bonus", 1, attainment=2.0), "bonus, curve: curve points out "
+     "of order: point 3 has attainment"),
+    (lambda e: e.set_curve_point("bonus", 2, payout=-1), "bonus, point 3, payout: -1"),
+    (lambda e: e.set_attainment_basis("commission", "annual"), "commission, attainment"),
     (lambda e: e.set_period("week"), "period"),
-    (lambda e: e.set_threshold("commission", 1.0), "components[0].tiers.bands"),
+    (lambda e: e.set_threshold("commission", 1.0), "commission, bands"),
     (lambda e: e.set_cap("nope", amount=5), "nope"),
     (lambda e: e.set_curve_point("commission", 0, payout=1), "commission"),
     (lambda e: e.set_name("  "), "plan"),
+    (lambda e: e.remove_band("commission", 0), "commission, band 1: the first band cannot"),
+    (lambda e: e.remove_curve_point("bonus", 7), "bonus, point 8: no point 8; there are 3"),
 ])
 def test_invalid_edits_raise_plan_error_and_keep_the_last_good_result(explorer, edit, key):
     explorer.set_band("commission", 1, bcr_multiple=2.0)  # a good edit first
@@ -252,6 +258,7 @@ def test_invalid_edits_raise_plan_error_and_keep_the_last_good_result(explorer, 
     with pytest.raises(PlanError) as err:
         edit(explorer)
     assert key in str(err.value)
+    assert "components[" not in str(err.value) and "column '" not in str(err.value)
     assert explorer.plan is good_plan
     assert explorer.snapshot is good_snap
 
@@ -509,3 +516,92 @@ def test_save_button(view, explorer, scenarios):
     view.controls["save.overwrite"].value = True
     view.controls["save.button"].click()
     assert view.errors["save"].value == ""
+
+
+# ----------------------------------------------------------------- adding and removing
+
+
+def test_adding_and_removing_bands_and_points_matches_the_plan_written_out(
+        explorer, inputs, base_result):
+    explorer.add_band("commission", rate=None, bcr_multiple=2.5)  # after the last: 1.5
+    text = plan_text(BASELINE, "        - {from: 1.0, bcr_multiple: 1.5}\n",
+                     "        - {from: 1.0, bcr_multiple: 1.5}\n"
+                     "        - {from: 1.5, bcr_multiple: 2.5}\n")
+    assert_matches_direct(explorer, text, inputs, base_result)
+    explorer.add_curve_point("bonus", 0)  # halfway between (0.5, 0) and (1.0, 1.0)
+    text = plan_text(text, "[[0.5, 0.0], [1.0, 1.0]", "[[0.5, 0.0], [0.75, 0.5], [1.0, 1.0]")
+    assert_matches_direct(explorer, text, inputs, base_result)
+    explorer.remove_band("commission", 1)
+    explorer.remove_curve_point("bonus", 3)
+    text = plan_text(text, "        - {from: 1.0, bcr_multiple: 1.5}\n", "")
+    text = plan_text(text, ", [1.5, 1.5]]", "]")
+    assert_matches_direct(explorer, text, inputs, base_result)
+
+
+def test_the_edited_column_is_labelled_after_the_edits(explorer):
+    assert explorer.snapshot.scenario_label == "Explorer Base (no edits)"
+    assert explorer.snapshot.changes == ()
+    snap = explorer.set_band("commission", 1, bcr_multiple=2.0)
+    assert snap.scenario_label == "edited: Explorer Base"
+    assert snap.changes == ("commission, band 2, bcr_multiple: 1.5 -> 2",)
+    assert set(snap.pay_curves["plan"]) == {"baseline: Explorer Base", "edited: Explorer Base"}
+    assert explorer.reset().scenario_label == "Explorer Base (no edits)"
+
+
+def test_the_view_adds_and_removes_bands_and_points(view, explorer):
+    assert "Explorer Base (no edits)" in view.headline.value
+    view.controls["commission.bands.add"].click()
+    assert len(explorer.plan.component("commission").tiers.bands) == 3
+    assert "commission.bands[2].bcr_multiple" in view.controls
+    assert "Edited: Explorer Base" in view.headline.value
+    assert "commission, bands:" in view.headline.value  # the edit, in words
+    view.controls["commission.bands[2].remove"].click()
+    assert len(explorer.plan.component("commission").tiers.bands) == 2
+    assert "commission.bands[2].bcr_multiple" not in view.controls
+    assert "commission.bands[0].remove" not in view.controls  # the first band stays
+    view.controls["bonus.curve.add"].click()
+    assert [float(x) for x, _ in explorer.plan.component("bonus").curve] == [0.5, 1.0, 1.5,
+                                                                               2.0]
+    view.controls["bonus.curve[1].attainment"].value = 0.4  # out of order: labels count from 1
+    assert "point 2 has attainment 0.4" in view.errors["bonus"].value
+    assert "components[" not in view.errors["bonus"].value
+    view.controls["bonus.curve[3].remove"].click()
+    assert len(explorer.plan.component("bonus").curve) == 3
+
+
+def test_any_plan_file_is_the_baseline(data_dir, scenarios, tmp_path):
+    other = tmp_path / "elsewhere" / "mine.yaml"
+    other.parent.mkdir()
+    other.write_text(RATES, encoding="utf-8")
+    explorer = PlanExplorer.from_paths(data_dir, other, scenarios_dir=scenarios)
+    assert explorer.baseline.plan == "Rates 2025" and explorer.start_source == "mine.yaml"
+
+
+def test_the_notebook_reads_the_plan_and_mapping_from_the_environment(tmp_path, monkeypatch):
+    """Under Voila the notebook takes SPMKIT_PLAN and SPMKIT_MAPPING (Papermill here)."""
+    import papermill as pm
+    from crm_fixture import write_crm
+
+    root = Path(__file__).resolve().parents[1]
+    mapping = write_crm(tmp_path / "crm", rows=40)
+    quotas = tmp_path / "data"
+    quotas.mkdir()
+    from spmkit.mapping import apply_mapping
+
+    tables, _ = apply_mapping(mapping)
+    reps = sorted(set(tables["roster"]["rep_id"]))
+    (quotas / "quotas.csv").write_text("rep_id,year,quota\n" + "".join(
+        f"{r},2017,100000\n" for r in reps), encoding="utf-8")
+    plan = tmp_path / "crm.yaml"
+    plan.write_text(plan_text(BASELINE, "year_start: 2025-01-01", "year_start: 2017-01-01")
+                    .replace("Explorer Base", "CRM plan"), encoding="utf-8")
+    monkeypatch.setenv("SPMKIT_PLAN", str(plan))
+    monkeypatch.setenv("SPMKIT_MAPPING", str(mapping))
+    monkeypatch.setenv("SPMKIT_DATA_DIR", str(quotas))
+    monkeypatch.setenv("SPMKIT_SCENARIOS_DIR", str(tmp_path))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(root / "notebooks" / "plan_explorer.ipynb"), str(out),
+                        kernel_name="python3", cwd=str(root), progress_bar=False)
+    text = out.read_text(encoding="utf-8")
+    assert "CRM plan (no edits)" in text

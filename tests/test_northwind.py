@@ -225,21 +225,52 @@ def test_no_prior_year_is_an_error() -> None:
 # --- the mapping file ------------------------------------------------------------------
 
 def test_mapping_file_is_documented_and_read(tmp_path: Path) -> None:
+    """The mapping is in spmkit's one format (spmkit.mapping); editing it changes the
+    import: a title recoded to another role takes that role's base salary."""
     text = DEFAULT_MAPPING.read_text(encoding="utf-8")
     assert text.startswith("#")
     mapping = load_mapping()
-    assert mapping["deals"]["columns"] == {"deal_id": "orderID", "account": "customerID",
+    assert mapping.model.deals.columns == {"deal_id": "orderID", "account": "customerID",
                                            "rep_id": "employeeID", "close_date": "orderDate"}
-    # Changing the file changes the import: no growth, 10% target incentive.
+    assert mapping.model.roster.columns["name"] == ["firstName", "lastName"]
     changed = yaml.safe_load(text)
-    changed["quotas"]["growth"] = 0
-    changed["roster"]["target_incentive"]["share_of_quota"] = 0.1
+    changed["roster"]["values"]["role"]["Inside Sales Coordinator"] = "Account Executive"
+    changed["deals"]["defaults"]["currency"] = "EUR"
     path = tmp_path / "mapping.yaml"
+    for table in ("deals", "roster"):
+        changed[table]["file"] = str(SOURCE / Path(changed[table]["file"]).name)
     path.write_text(yaml.safe_dump(changed), encoding="utf-8")
     out = import_northwind(SOURCE, mapping=path)
+    roster = out["roster"].set_index("rep_id")
+    assert roster.loc["8", "role"] == "Account Executive"
+    assert roster.loc["8", "base_salary"] == "40000.00"
+    assert (out["deals"]["currency"] == "EUR").all()
+
+
+def test_growth_and_target_incentive_share_are_settings() -> None:
+    """No growth and a 10% target incentive: Davolio's quota is her H2 1996 sales x 2."""
+    out = import_northwind(SOURCE, growth="0", target_incentive_share="0.1")
     q = out["quotas"].set_index("rep_id")["quota"]
     assert q["1"] == "71500.00"           # 35,764.52 x 2 = 71,529.04 -> 71,500
     assert out["roster"].set_index("rep_id").loc["1", "target_incentive"] == "7200.00"
+
+
+def test_a_title_without_a_role_names_the_mapping_key(tmp_path: Path) -> None:
+    changed = yaml.safe_load(DEFAULT_MAPPING.read_text(encoding="utf-8"))
+    del changed["roster"]["values"]["role"]["Sales Manager"]
+    path = tmp_path / "mapping.yaml"
+    path.write_text(yaml.safe_dump(changed), encoding="utf-8")
+    with pytest.raises(InputError, match="roster.values.role: title 'Sales Manager' has no "
+                       "role"):
+        import_northwind(SOURCE, mapping=path)
+
+
+def test_the_old_mapping_format_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "mapping.yaml"
+    path.write_text("files: {orders: orders.csv}\ndeals: {columns: {deal_id: orderID}}\n",
+                    encoding="utf-8")
+    with pytest.raises(InputError, match="unknown table 'files'"):
+        import_northwind(SOURCE, mapping=path)
 
 
 def test_missing_mapping_file_is_an_error(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from spmkit.errors import InputError
 
-__all__ = ["to_plan_currency", "credit_lines", "rep_history", "monthly_sales",
+__all__ = ["to_plan_currency", "credit_lines", "rep_history", "monthly_sales", "history_coverage",
            "plan_year_start", "rep_regions", "history_window"]
 
 
@@ -156,3 +156,12 @@ def rep_regions(deals: pd.DataFrame, roster: pd.DataFrame | None,
     else:
         out = pd.Series(pd.NA, index=idx, dtype="str")
     return out.fillna("(none)").astype("str").rename("region")
+
+
+def history_coverage(deals: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> dict:
+    """How much of the history window ``start .. end`` the deals cover
+    (:func:`spmkit.checks.deal_coverage`: ``first``, ``last``, ``months``,
+    ``window_months``)."""
+    from spmkit.checks import deal_coverage
+
+    return deal_coverage(deals, start, end)

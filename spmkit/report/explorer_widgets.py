@@ -225,6 +225,8 @@ class ExplorerView:
             rows.append(method)
             for i, band in enumerate(comp.tiers.bands):
                 rows.append(self._band_row(cid, i, band))
+            rows.append(self._add_button(f"{cid}.bands.add", "Add band", cid,
+                                         lambda: c.add_band(cid)))
         if "curve" in editable:
             above = self._register(f"{cid}.above_last", w.Dropdown(
                 options=["cap", "extend"], description="After last point", style=_STYLE,
@@ -233,6 +235,8 @@ class ExplorerView:
             rows.append(above)
             for i, point in enumerate(comp.curve):
                 rows.append(self._curve_row(cid, i, point))
+            rows.append(self._add_button(f"{cid}.curve.add", "Add point", cid,
+                                         lambda: c.add_curve_point(cid)))
 
         if "cap" in editable:
             rows.append(self._cap_row(cid, comp))
@@ -274,7 +278,11 @@ class ExplorerView:
         slider.layout = w.Layout(width="250px")
         self._register(key, slider, get)
         self._bind(key, cid, act)
-        return w.HBox([start, slider])
+        if i == 0:  # the tiers start at 0: the first band stays
+            return w.HBox([start, slider])
+        return w.HBox([start, slider, self._remove_button(
+            f"{cid}.bands[{i}].remove", f"Remove band {i + 1}", cid,
+            lambda: c.remove_band(cid, i))])
 
     def _curve_row(self, cid: str, i: int, point: tuple) -> w.Widget:
         c = self.controller
@@ -291,7 +299,23 @@ class ExplorerView:
             lambda p: _float(p.component(cid).curve[i][1]))
         self._bind(f"{cid}.curve[{i}].payout", cid,
                    lambda v: c.set_curve_point(cid, i, payout=v))
-        return w.HBox([att, pay])
+        return w.HBox([att, pay, self._remove_button(
+            f"{cid}.curve[{i}].remove", f"Remove point {i + 1}", cid,
+            lambda: c.remove_curve_point(cid, i))])
+
+    def _remove_button(self, key: str, tooltip: str, group: str,
+                       action: Callable[[], Snapshot]) -> w.Widget:
+        button = self._register(key, w.Button(description="\u2212", tooltip=tooltip,
+                                              layout=w.Layout(width="32px")))
+        button.on_click(lambda _b: self._act(group, action))
+        return button
+
+    def _add_button(self, key: str, text: str, group: str,
+                    action: Callable[[], Snapshot]) -> w.Widget:
+        button = self._register(key, w.Button(description=text, tooltip=text,
+                                              layout=w.Layout(width="110px")))
+        button.on_click(lambda _b: self._act(group, action))
+        return button
 
     def _cap_row(self, cid: str, comp: Any) -> w.Widget:
         c = self.controller
@@ -452,11 +476,17 @@ class ExplorerView:
                 f'<td style="text-align:right" class="{css}">{new}</td>'
                 f'<td style="text-align:right" class="{css + "-delta" if css else ""}">'
                 f'{delta}</td></tr>')
-        plan = html.escape(snap.plan.plan)
+        label = snap.scenario_label  # "edited: NAME" after edits, "NAME (no edits)" before
+        label = html.escape(label[:1].upper() + label[1:])
         uplift = f" with sales {snap.uplift:+.0%}" if snap.uplift else ""
+        shown = list(snap.changes[:3]) + ([f"and {len(snap.changes) - 3} more edits"]
+                                          if len(snap.changes) > 3 else [])
+        edits = ("".join(f'<br><small class="spmkit-edit">{html.escape(t)}</small>'
+                         for t in shown))
         return (_TABLE_CSS + f'<table class="spmkit-headline" style="border-collapse:collapse">'
                 f'<tr><th style="text-align:left">{snap.plan.currency}</th>'
-                f'<th>Baseline</th><th>Edited: {plan}{html.escape(uplift)}</th><th>Change</th></tr>'
+                f'<th>Baseline</th><th class="spmkit-edited-label">{label}'
+                f'{html.escape(uplift)}{edits}</th><th>Change</th></tr>'
                 + "".join(rows) + "</table>")
 
     def _movers_html(self, snap: Snapshot) -> str:
