@@ -5,6 +5,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   ?= demo-output
 JOBS   ?= 2
+# Plans that pay beside the sellers' plan rather than replace it: not report scenarios.
+COMPANION_PLANS := scenarios/se_overlay.yaml
 
 .PHONY: setup test demo demo-northwind bench lab lint clean
 
@@ -24,7 +26,7 @@ demo: $(STAMP)
 	  --quotas $(DEMO)/data/quotas.csv --roster $(DEMO)/data/roster.csv \
 	  --splits $(DEMO)/data/splits.csv --fx $(DEMO)/data/fx.csv --out $(DEMO)/calc
 	$(BIN)/spmkit report --data $(DEMO)/data --baseline scenarios/baseline.yaml \
-	  --scenarios $(filter-out scenarios/baseline.yaml,$(wildcard scenarios/*.yaml)) \
+	  --scenarios $(filter-out scenarios/baseline.yaml $(COMPANION_PLANS),$(wildcard scenarios/*.yaml)) \
 	  --out $(DEMO)/report --audience executive
 
 demo-northwind: $(STAMP)
@@ -37,9 +39,11 @@ bench: $(STAMP)
 	$(BIN)/python bench/explore_bench.py
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/territory_bench.py
+	$(BIN)/python bench/outlook_bench.py
+	$(BIN)/python bench/mc_bench.py
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+lab: $(STAMP)  # make lab ARGS="--port 8890 --no-browser"; as root it adds --allow-root
+	$(BIN)/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root) $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check spmkit tests bench

@@ -28,7 +28,8 @@ def _cpu_children() -> float:
 
 
 def main() -> int:
-    scenarios = sorted(p for p in (ROOT / "scenarios").glob("*.yaml") if p.stem != "baseline")
+    scenarios = sorted(p for p in (ROOT / "scenarios").glob("*.yaml")
+                       if p.stem not in ("baseline", "se_overlay"))  # se_overlay pays beside
     with tempfile.TemporaryDirectory(prefix="spmkit-report-bench-") as tmp:
         data = Path(tmp) / "data"
         spmkit = [sys.executable, "-m", "spmkit.cli"]

@@ -23,6 +23,7 @@ from spmkit.money import (
     split_cents,
 )
 from spmkit.plan import Plan
+from spmkit.tables import current_roster
 
 PPB = 1_000_000_000  # split shares are held in parts per billion
 
@@ -132,7 +133,46 @@ def rollup_lines(lines: pd.DataFrame, roster: pd.DataFrame,
     Walks up the tree one level per step, carrying only the lines still below a manager:
     memory is linear in the lines produced.  With ``rollup_to``, only those managers
     receive lines (the walk still passes through the others).
+
+    An effective-dated roster (``effective_from``/``effective_to``, several rows per rep)
+    gives a tree per stretch of days between changes of someone's ``manager_id``: each
+    line climbs the tree in force on its ``credit_date`` (a loop over those changes, not
+    over reps or lines).
     """
+    if not {"effective_from", "effective_to"} & set(roster.columns):
+        return _rollup_walk(lines, roster, rollup_to)
+    rows = roster.assign(
+        _lo=(roster["effective_from"] if "effective_from" in roster
+             else pd.Series(pd.NaT, index=roster.index, dtype="datetime64[us]")))
+    rows = rows.sort_values(["rep_id", "_lo"], kind="stable", na_position="first")
+    same_rep = rows["rep_id"].to_numpy() == np.roll(rows["rep_id"].to_numpy(), 1)
+    moved = same_rep & (rows["manager_id"].fillna("").to_numpy()
+                        != np.roll(rows["manager_id"].fillna("").to_numpy(), 1))
+    if len(rows):
+        moved[0] = False
+    cuts = np.unique(rows.loc[moved, "_lo"].dropna().to_numpy("datetime64[us]"))
+    epoch = np.searchsorted(cuts, lines["credit_date"].to_numpy("datetime64[us]"),
+                            side="right")
+    parts = []
+    for e in range(len(cuts) + 1):  # one tree per change of a manager_id
+        chosen = epoch == e
+        if not chosen.any():
+            continue
+        if e:  # rows started by the change that opens this stretch
+            started = rows.loc[~(rows["_lo"] > cuts[e - 1]).to_numpy(bool)]
+        else:  # before the first change (or no change at all)
+            started = rows.loc[~(rows["_lo"] >= cuts[0]).to_numpy(bool)] if len(cuts) else rows
+        tree = pd.concat([started.drop_duplicates("rep_id", keep="last"),
+                          rows.drop_duplicates("rep_id", keep="first")]
+                         ).drop_duplicates("rep_id", keep="first")
+        parts.append(_rollup_walk(lines.loc[chosen], tree, rollup_to))
+    return (pd.concat(parts, ignore_index=True) if parts
+            else _rollup_walk(lines.iloc[:0], rows.drop_duplicates("rep_id"), rollup_to))
+
+
+def _rollup_walk(lines: pd.DataFrame, roster: pd.DataFrame,
+                 rollup_to: pd.Index | None = None) -> pd.DataFrame:
+    """:func:`rollup_lines` on one tree (one row per rep)."""
     ids, parent = _tree(roster)
     receives = np.ones(len(ids), dtype=bool) if rollup_to is None else ids.isin(rollup_to)
     at = ids.get_indexer(lines["rep_id"].astype("str")).astype(np.int64)
@@ -253,7 +293,8 @@ def credit_lines(plan: Plan, deals: pd.DataFrame, *, splits: pd.DataFrame | None
             raise InputError(Problem("roster", f"plan {plan.plan!r} matches deals on "
                                      f"{', '.join(missing)}, which the roster lacks",
                                      column=missing[0]))
-        people = roster if overlay_to is None else roster[roster["rep_id"].isin(overlay_to)]
+        people = current_roster(roster)
+        people = people if overlay_to is None else people[people["rep_id"].isin(overlay_to)]
         match = people[["rep_id", *plan.overlay_match]].drop_duplicates("rep_id")
     return credit_deals(deals, currency=plan.currency, splits=splits, fx=fx, roster=roster,
                         rollup=plan.credit == "rollup", rollup_to=rollup_to, source=source,

@@ -100,6 +100,11 @@ class Grid:
     quota_source: str = "quotas"
     #: Named quotas (``quota: NAME``), cents per payee and period.
     named_quotas: Mapping[str, np.ndarray] = field(default_factory=dict)
+    #: Days the plan pays each payee in each period (effective dating), or ``None``: all.
+    in_force: np.ndarray | None = None
+    #: With ``in_force``: the quotas before proration by those days (``None`` key: the
+    #: unnamed quota), whose shares spread the target incentive over periods (rule 6).
+    full_quotas: Mapping[str | None, np.ndarray] | None = None
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -206,6 +211,8 @@ def check_quota(comp: Component, grid: Grid, measure: np.ndarray, quota: np.ndar
 def period_targets(comp: Component, grid: Grid, num: Num) -> np.ndarray:
     """Rule 6: annual TI x weight x (period quota / annual quota), prorated by days employed."""
     quota = comp.quota_of(grid)
+    if grid.full_quotas is not None:  # shares of the year, before proration by plan days
+        quota = grid.full_quotas[comp.quota_name()]
     annual = quota.sum(axis=1, keepdims=True)
     k = grid.periods.count
     share = num.div(num.arr(quota), num.arr(np.broadcast_to(annual, quota.shape)))

@@ -251,6 +251,26 @@ def mul_div_round(values: np.ndarray, num: int, den: int) -> np.ndarray:
     return (np.where(v < 0, -q, q) * sign).astype(np.int64)
 
 
+def prorate_cents(cents: object, days: object, of_days: object) -> np.ndarray:
+    """``round(cents x days / of_days)`` element by element, half away from zero, exactly:
+    the one home of proration by days (a quota for the days of a period a plan applies).
+
+    >>> prorate_cents([9000, 100, -5], [30, 1, 1], [90, 3, 2]).tolist()
+    [3000, 33, -3]
+    """
+    c, d, n = np.broadcast_arrays(np.asarray(cents, dtype=np.int64),
+                                  np.asarray(days, dtype=np.int64),
+                                  np.asarray(of_days, dtype=np.int64))
+    if (n <= 0).any() or (d < 0).any():
+        raise ValueError("days must be >= 0 and of_days > 0")
+    mag = np.abs(c)
+    if not mag.size or 2 * int(mag.max()) * int(d.max(initial=0)) + int(n.max()) < 2**63:
+        q = (2 * mag * d + n) // (2 * n)
+    else:  # Python integers: exact at any size, the result is at most the cents given
+        q = (2 * mag.astype(object) * d.astype(object) + n) // (2 * n)
+    return np.where(c < 0, -q, q).astype(np.int64)
+
+
 def scale_cents(cents: object, factor: object) -> np.ndarray:
     """Cents times an exact factor, rounded to whole cents half away from zero.
 

@@ -15,7 +15,7 @@ for thousands of what-ifs at once (:class:`Prepared`, used by sensitivity and Mo
 from __future__ import annotations
 
 import decimal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +26,7 @@ import pandas as pd
 
 from spmkit.components import Component, MeasureSpec
 from spmkit.crediting import credit_lines
+from spmkit.effective import day_grids, in_spans, plan_days
 from spmkit.errors import InputError, Problem, SpmkitError
 from spmkit.grid import EXACT, FAST, Earned, Grid, Num, cap_cents, money_grid
 from spmkit.money import (
@@ -37,16 +38,18 @@ from spmkit.money import (
     format_money,
     money_text,
     overflow_problem,
+    prorate_cents,
     round_cents,
     sum_cents,
 )
 from spmkit.outputs import atomic_dir
 from spmkit.periods import Periods, plan_periods
 from spmkit.plan import Plan
+from spmkit.progress import step as progress_step
 from spmkit.tables import Inputs, measure_column
 
 __all__ = ["EXACT", "FAST", "Earned", "Grid", "Prepared", "Result", "apply_draws", "calculate",
-           "earn", "measure", "output_frames", "prepare", "write_outputs"]
+           "calculate_plans", "earn", "measure", "output_frames", "prepare", "write_outputs"]
 
 # ----------------------------------------------------------------------------- holdbacks
 
@@ -134,8 +137,8 @@ def apply_draws(grid: Grid, earnings: np.ndarray) -> tuple[np.ndarray, np.ndarra
 # ----------------------------------------------------------------------------- measuring
 
 
-def _payees(plan: Plan, inputs: Inputs, lines: pd.DataFrame, periods: Periods) -> pd.Index:
-    roster = inputs.roster
+def _payees(plan: Plan, inputs: Inputs, lines: pd.DataFrame, periods: Periods,
+            roster: pd.DataFrame | None) -> pd.Index:
     if roster is not None and "plan" in roster.columns:
         ids = roster.loc[roster["plan"].astype("str") == plan.plan, "rep_id"]
         return pd.Index(ids.astype("str").unique()).sort_values()
@@ -208,9 +211,10 @@ class _Lines:
 
     def __init__(self, lines: pd.DataFrame, roster: pd.DataFrame | None, codes: np.ndarray,
                  periods: np.ndarray, quota: dict[str | None, np.ndarray],
-                 kinds: dict[str, bool] | None = None):
+                 kinds: dict[str, bool] | None = None, attrs: pd.DataFrame | None = None):
         self.frame = lines
         self.roster = roster
+        self.attrs = attrs  # roster columns of the row in force on each line's date
         self.codes, self.periods, self.quota = codes, periods, quota
         self.kinds = dict(kinds or {})
         self.amount = lines["amount_cents"].to_numpy(np.int64)
@@ -254,6 +258,9 @@ class _Lines:
         payee's."""
         f = self.frame
         own = f[col] if col in f.columns else pd.Series(pd.NA, index=f.index, dtype="str")
+        if self.attrs is not None and col in self.attrs.columns:
+            theirs = self.attrs[col].astype("str")
+            return own.fillna(theirs) if col == "region" else theirs
         if col not in ("role", "region") or self.roster is None or col not in self.roster:
             return own
         theirs = f["rep_id"].map(self.roster.drop_duplicates("rep_id").set_index("rep_id")[col])
@@ -380,7 +387,9 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
     Returns the grid, the credit lines and counts for the run summary.
     """
     periods = plan_periods(plan.year_start, plan.period)
-    roster = inputs.roster
+    days = plan_days(plan, inputs)  # None: the whole plan year for every payee
+    roster = inputs.roster if days is None or days.roster is None else days.roster
+    tree = inputs.roster_rows if inputs.roster_rows is not None else inputs.roster
     rollup_to = None
     if plan.credit == "rollup" and roster is not None and "plan" in roster.columns:
         rollup_to = pd.Index(roster.loc[roster["plan"].astype("str") == plan.plan, "rep_id"])
@@ -388,11 +397,22 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
     overlay_to = None
     if plan.credit == "overlay" and roster is not None and "plan" in roster.columns:
         overlay_to = pd.Index(roster.loc[roster["plan"].astype("str") == plan.plan, "rep_id"])
-    lines = credit_lines(plan, inputs.deals, splits=inputs.splits, fx=inputs.fx, roster=roster,
+    lines = credit_lines(plan, inputs.deals, splits=inputs.splits, fx=inputs.fx, roster=tree,
                          rollup_to=rollup_to, source=sources.get("deals", "deals"),
                          overlays=getattr(inputs, "overlays", None), overlay_to=overlay_to,
                          payments=getattr(inputs, "payments", None))
-    payees = _payees(plan, inputs, lines, periods)
+    progress_step("credit", len(lines))
+    payees = _payees(plan, inputs, lines, periods, roster)
+    outside_year = int((periods.index_of(lines["credit_date"]) < 0).sum())
+    attrs = None
+    if days is not None:  # only the days the plan pays each rep count
+        spans = days.for_payees(payees)
+        if days.spans is not None:
+            payees = payees[payees.isin(spans["rep_id"])]
+        inside, attrs = in_spans(lines, spans)
+        inside = inside | (periods.index_of(lines["credit_date"]) < 0)  # other years: kept
+        lines, attrs = lines.loc[inside].reset_index(drop=True), attrs.loc[inside].reset_index(
+            drop=True)
     k_all = periods.index_of(lines["credit_date"])
     codes = payees.get_indexer(lines["rep_id"])
     use = (k_all >= 0) & (codes >= 0)
@@ -409,7 +429,7 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
         frame = getattr(inputs, table, None)
         return frame is not None and len(frame) > 0
 
-    facts = _Lines(lines, roster, codes, k_all, {}, kinds={
+    facts = _Lines(lines, roster, codes, k_all, {}, attrs=attrs, kinds={
         "rollup": plan.credit == "rollup", "collection": given("payments"),
         "overlay": plan.credit == "overlay" or given("overlays")})
     credit = _sum_grid(codes, k_all, amount, shape, use & ~facts.get("collection"), too_big())
@@ -427,6 +447,13 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
                                      f"but no quota row has measure {name!r}",
                                      column="measure"))
         named_quotas[name] = _quota_grid(plan, rows, payees, periods, quota_source)
+    in_force = employed = full_quotas = None
+    if days is not None:  # quotas for the days of each period the plan pays
+        in_force, employed = day_grids(spans, payees, periods)
+        full_quotas = {None: quota, **named_quotas}
+        full = periods.days()[None, :]
+        quota = prorate_cents(quota, in_force, full)
+        named_quotas = {n: prorate_cents(q, in_force, full) for n, q in named_quotas.items()}
     facts.quota = {None: quota, **named_quotas}
     measures: dict[str, dict[str, np.ndarray]] = {}
     for comp in plan.components:  # components and their measures, not deals
@@ -436,6 +463,7 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
             measures[comp.id][name] = _sum_grid(
                 codes, k_all, facts.values(spec, mask), shape, mask,
                 too_big(f" measured by component {comp.id!r}"))
+    progress_step("measure", len(lines))
     yearly = [(credit, deals_source, "amount", "credit", ""),
               (quota, quota_source, "quota", "quota", "")]
     yearly += [(q, quota_source, "quota", f"quota {name!r}", "")
@@ -457,11 +485,14 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
         draw = info["draw_cents"].fillna(0).to_numpy(np.int64)
         recoverable = (info["draw_type"].astype("str") == "recoverable").to_numpy()
     grid = Grid(plan=plan, periods=periods, rep_ids=payees.to_numpy(), quota=quota, credit=credit,
-                target_incentive=ti, days_employed=_employment(roster, payees, periods),
+                target_incentive=ti,
+                days_employed=(employed if employed is not None
+                               else _employment(roster, payees, periods)),
                 draw=draw, draw_recoverable=recoverable, measures=measures,
-                quota_source=quota_source, named_quotas=named_quotas)
+                quota_source=quota_source, named_quotas=named_quotas, in_force=in_force,
+                full_quotas=full_quotas)
     summary = {"deals": len(inputs.deals), "credit_lines": len(lines),
-               "lines_outside_year": int((k_all < 0).sum()), "payees": len(payees)}
+               "lines_outside_year": outside_year, "payees": len(payees)}
     return grid, lines, summary
 
 
@@ -571,7 +602,7 @@ def _fm(cents: int) -> str:
     return money_text(int(cents))
 
 
-def calculate(plan: Plan, inputs: Inputs) -> Result:
+def calculate(plan: Plan, inputs: Inputs, *, measured: tuple | None = None) -> Result:
     """Compute what ``plan`` pays on ``inputs``: payouts to the cent, with explanations.
 
     Parameters
@@ -592,12 +623,14 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
     InputError
         A deal currency without an fx rate; credit against a zero quota.
     """
-    grid, lines, summary = measure(plan, inputs)
+    # measured: (grid, lines, summary) as measure() returns them, from another rows engine
+    grid, lines, summary = measured if measured is not None else measure(plan, inputs)
     credits = _sorted(lines[["deal_id", "rep_id", "credit_date", "amount_cents", "rule"]],
                       ["deal_id", "rep_id", "credit_date", "rule", "amount_cents"])
     del lines  # the widest frame of the run: let it go before the grid work
     earned = earn(grid, EXACT)
     r, k = grid.shape
+    progress_step("earn", r * k)
     periods = grid.periods
     frames = []
     holds = holdbacks(grid, earned)
@@ -645,6 +678,10 @@ def calculate(plan: Plan, inputs: Inputs) -> Result:
     order = {c.id: i for i, c in enumerate(plan.components)} | {
         "holdback": len(plan.components), "draw": len(plan.components) + 1}
     payouts = pd.concat(frames, ignore_index=True)
+    if grid.in_force is not None:  # no rows for periods the plan does not pay, unless money moves
+        at = pd.Index(grid.rep_ids).get_indexer(payouts["rep_id"]) * k + payouts["period_index"]
+        off = grid.in_force.ravel()[at.to_numpy()] == 0
+        payouts = payouts.loc[~off | (payouts["amount_cents"].to_numpy() != 0)]
     payouts["_c"] = payouts["component"].map(order)
     payouts = payouts.sort_values(["rep_id", "period_index", "_c"], kind="stable")
     payouts = payouts.drop(columns="_c").reset_index(drop=True)
@@ -722,8 +759,15 @@ class Prepared:
     line rounded; at ``scale=1`` they equal :func:`calculate`'s total.
     """
 
-    def __init__(self, plan: Plan, inputs: Inputs):
+    def __init__(self, plan: Plan, inputs: Inputs | None = None, *, grid: Grid | None = None):
+        """Measure ``plan`` on ``inputs``, or take a ``grid`` already measured (and earned
+        exactly, e.g. by :func:`calculate`), so a report credits each plan once."""
         self.plan = plan
+        if grid is not None:
+            self.grid = grid
+            return
+        if inputs is None:
+            raise TypeError("Prepared needs inputs or a measured grid")
         self.grid, _, _ = measure(plan, inputs)
         earn(self.grid, EXACT)  # validates (zero quotas etc.) exactly as calculate would
 
@@ -732,13 +776,22 @@ class Prepared:
         return self.grid.rep_ids
 
     def costs(self, scale: np.ndarray | float) -> np.ndarray:
-        """Total payout in cents per draw; ``scale`` is (D, R) per-rep multipliers or (D,)."""
+        """Total payout in cents per draw; ``scale`` is (D, R, K) per-payee-and-period
+        multipliers (each period's measures scaled before year-to-date sums, so period
+        thresholds, caps and draws see the path), (D, R) per-rep multipliers or (D,)."""
         s = np.asarray(scale, dtype=np.float64)
         if s.ndim == 0:
             s = s[None]
         if s.ndim == 1:
             s = np.broadcast_to(s[:, None], (len(s), len(self.rep_ids)))
-        earned = earn(self.grid, FAST, s)
+        if s.ndim == 3:  # scale the measured grid itself; validated once in __init__
+            from dataclasses import replace
+            grid = replace(self.grid, measures={cid: {name: values * s for name, values in
+                                                      named.items()}
+                                                for cid, named in self.grid.measures.items()})
+            earned = earn(grid, FAST, None)
+        else:
+            earned = earn(self.grid, FAST, s)
         total = sum(e.payout for e in earned.values())
         if (self.grid.draw > 0).any():
             adjust, _ = apply_draws(self.grid, total)
@@ -818,24 +871,64 @@ def _parquet_table(frame: pd.DataFrame, money: dict[str, pd.Series]) -> Any:
     return table
 
 
-def write_outputs(result: Result, out_dir: str | Path, fmt: str = "csv") -> list[Path]:
-    """Write ``payouts`` and ``credits`` (csv or parquet) into ``out_dir``, atomically."""
+def calculate_plans(plans: Sequence[Plan], inputs: Inputs,
+                    engine: Callable[[Plan, Inputs], Result] = calculate) -> list[Result]:
+    """Several plans in one run (``spmkit calc --plan A --plan B``): each pays each rep for
+    the days on which the rep's roster row names it (and it is effective).
+
+    Raises
+    ------
+    SpmkitError
+        Two plans with one name, or plans in different currencies.
+    """
+    names = [p.plan for p in plans]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise SpmkitError(f"two plan files are both named {twice[0]!r}; a run's plans need "
+                          "distinct names (the roster's plan column and the payout rows "
+                          "use them)")
+    currencies = {p.currency for p in plans}
+    if len(currencies) > 1:
+        raise SpmkitError(f"the plans pay in {', '.join(sorted(currencies))}: one run's "
+                          "plans must share a currency, so that its totals add up")
+    return [engine(p, inputs) for p in plans]  # a handful of plans, not reps
+
+
+def write_outputs(result: Result | Sequence[Result], out_dir: str | Path,
+                  fmt: str = "csv") -> list[Path]:
+    """Write ``payouts`` and ``credits`` (csv or parquet) into ``out_dir``, atomically.
+
+    Given several results (one run of several plans), both tables start with a ``plan``
+    column naming the plan of each row."""
     if fmt not in ("csv", "parquet"):
         raise SpmkitError(f"unknown format {fmt!r}; use csv or parquet")
-    payouts, credits = output_frames(result, money_as_text=fmt == "csv")
+    results = [result] if isinstance(result, Result) else list(result)
+    tables: dict[str, list[tuple[pd.DataFrame, dict[str, pd.Series]]]] = {
+        "payouts": [], "credits": []}
+    for one in results:
+        payouts, credits = output_frames(one, money_as_text=fmt == "csv")
+        if len(results) > 1:
+            payouts.insert(0, "plan", one.plan.plan)
+            credits.insert(0, "plan", one.plan.plan)
+        tables["payouts"].append((payouts, {
+            "earnings_to_date": one.payouts["earnings_to_date_cents"],
+            "amount": one.payouts["amount_cents"]}))
+        tables["credits"].append((credits, {"amount": one.credits["amount_cents"]}))
     written = []
+    rows = 0
     with atomic_dir(out_dir, kind="calc") as stage:
-        for name, frame in (("payouts", payouts), ("credits", credits)):
+        for name, parts in tables.items():
+            frame = pd.concat([f for f, _ in parts], ignore_index=True)
+            rows += len(frame)
             path = stage / f"{name}.{fmt}"
             if fmt == "csv":
                 frame.to_csv(path, index=False, lineterminator="\n")
             else:
                 import pyarrow.parquet as pq
 
-                src = result.payouts if name == "payouts" else result.credits
-                money = ({"earnings_to_date": src["earnings_to_date_cents"],
-                          "amount": src["amount_cents"]} if name == "payouts"
-                         else {"amount": src["amount_cents"]})
+                money = {col: pd.concat([m[col] for _, m in parts], ignore_index=True)
+                         for col in parts[0][1]}
                 pq.write_table(_parquet_table(frame, money), path)
             written.append(Path(out_dir) / path.name)
+    progress_step("write", rows, str(out_dir))
     return written

@@ -1,5 +1,9 @@
 """Input tables: read deals, quotas, roster, splits and fx from CSV, Parquet, Excel or a frame.
 
+Any table may also come from a database: a URL such as
+``postgresql://user@host:5432/comp?table=deals`` (or ``?query=SELECT ...``) is read as Arrow
+by :mod:`spmkit.sources` and validated like a Parquet file; problems name the row by its key.
+
 Every loader returns a new DataFrame with canonical column names and dtypes (see
 ``docs/internals.md``) or raises one :class:`~spmkit.errors.InputError` listing *every*
 problem found, each naming the file, the line (CSV, header = line 1) or row (Excel sheet
@@ -38,7 +42,7 @@ deals in Python.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -54,6 +58,7 @@ from pandera.errors import SchemaErrors
 
 from spmkit.errors import InputError, Problem
 from spmkit.money import decimal_text, parse_cents, parse_fixed
+from spmkit.progress import step as progress_step
 
 __all__ = [
     "Inputs",
@@ -98,6 +103,9 @@ class Inputs:
     sources: Mapping[str, str] = field(default_factory=dict)
     overlays: pd.DataFrame | None = None
     payments: pd.DataFrame | None = None
+    #: An effective-dated roster's rows (``effective_from``/``effective_to``), several per
+    #: rep; ``roster`` then holds each rep's latest row (:func:`current_roster`).
+    roster_rows: pd.DataFrame | None = None
 
 
 # --------------------------------------------------------------------------- locating
@@ -110,8 +118,14 @@ class _Loc:
     name: str
     kind: str
     numbers: np.ndarray  # int64, one per frame position
+    by_key: bool = False  # a database table: rows are named by their key, not a number
+    keys: tuple = ()  # (column, values) pairs naming rows (spmkit.sources.row_keys)
 
     def where(self, pos: int) -> str:
+        if self.keys:
+            from spmkit.sources import row_name
+
+            return row_name(self.keys, pos)
         return f"{self.kind} {int(self.numbers[pos])}"
 
     def number(self, pos: int) -> int:
@@ -153,16 +167,65 @@ class _Collector:
 # --------------------------------------------------------------------------- reading
 
 
+@dataclass(frozen=True)
+class _Keep:
+    """Deal rows to keep: owned by one of ``reps`` or one of ``deals`` (``spmkit explain``
+    reads one rep's deals, not all)."""
+
+    reps: tuple[str, ...]
+    deals: tuple[str, ...]
+
+    def mask(self, frame: pd.DataFrame) -> np.ndarray | None:
+        """Rows of a raw frame to keep (``None``: it lacks the key columns; keep all)."""
+        if "rep_id" not in frame.columns or "deal_id" not in frame.columns:
+            return None
+        rep = frame["rep_id"].astype("str").str.strip()
+        deal = frame["deal_id"].astype("str").str.strip()
+        return (rep.isin(self.reps) | deal.isin(self.deals)).to_numpy(bool)
+
+
+def _read_kept_parquet(path: Path, keep: _Keep) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows of a Parquet file that ``keep`` selects, read by DuckDB with the filter
+    pushed into the scan, and their row numbers in the file."""
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        table = con.sql(
+            "SELECT * FROM read_parquet($path, file_row_number = true) "
+            "WHERE CAST(rep_id AS VARCHAR) IN (SELECT unnest($reps::VARCHAR[])) "
+            "OR CAST(deal_id AS VARCHAR) IN (SELECT unnest($deals::VARCHAR[])) "
+            "ORDER BY file_row_number",
+            params={"path": str(path), "reps": list(keep.reps), "deals": list(keep.deals)},
+        ).to_arrow_table()
+    finally:
+        con.close()
+    numbers = table.column("file_row_number").to_numpy().astype(np.int64) + 1
+    table = table.drop_columns(["file_row_number"])
+    return _arrow_frame(table), numbers
+
+
 def _read(
-    src: Source, table: str, name: str | None
+    src: Source, table: str, name: str | None, keep: _Keep | None = None
 ) -> tuple[pd.DataFrame, _Loc]:
-    """The raw frame (columns stripped, fully blank rows dropped) and where rows came from."""
+    """The raw frame (columns stripped, fully blank rows dropped) and where rows came from.
+
+    With ``keep`` (deals only, a Parquet file), only the rows it selects are read."""
     if isinstance(src, pd.DataFrame):
         frame = src.reset_index(drop=True)
         n = len(frame)
         return frame, _Loc(name or table, "row", np.arange(1, n + 1, dtype=np.int64))
     if not isinstance(src, (str, Path)):
         raise TypeError(f"{table}: expected a path or a DataFrame, got {type(src).__name__}")
+    from spmkit.sources import is_database_url
+
+    if is_database_url(src):  # postgresql://...?table=NAME or ?query=SELECT ...
+        from spmkit.sources import read_database
+
+        rows, url = read_database(str(src))
+        frame = _arrow_frame(rows)
+        return frame, _Loc(name or url, "row", np.arange(1, len(frame) + 1, dtype=np.int64),
+                           by_key=True)
     path = Path(src)
     label = name or path.name
     if not path.is_file():
@@ -178,6 +241,13 @@ def _read(
         elif suffix == ".xlsx":
             frame = pd.read_excel(path, sheet_name=0, dtype=str)
             kind, first = "row", 2
+        elif suffix == ".parquet" and keep is not None:
+            if not {"rep_id", "deal_id"} <= set(pq.read_schema(path).names):
+                frame = _read_parquet(path)
+            else:
+                frame, kept = _read_kept_parquet(path, keep)
+                return frame, _Loc(label, "row", kept)
+            kind, first = "row", 1
         elif suffix == ".parquet":
             frame = _read_parquet(path)
             kind, first = "row", 1
@@ -229,7 +299,11 @@ def _check_header(path: Path, label: str, where: str) -> None:
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
-    table = pq.read_table(path)
+    return _arrow_frame(pq.read_table(path))
+
+
+def _arrow_frame(table: arrow.Table) -> pd.DataFrame:
+    """An Arrow table (Parquet file, database rows) as a frame: dates as timestamps."""
     columns = []
     for fld, col in zip(table.schema, table.columns, strict=True):
         if arrow.types.is_date(fld.type):
@@ -498,6 +572,8 @@ _SPECS: dict[str, tuple[_Col, ...]] = {
             (pa.Check.isin(list(DRAW_TYPES)), "must be 'recoverable' or 'non_recoverable'"),)),
         _Col("hire_date", "date"),
         _Col("term_date", "date"),
+        _Col("effective_from", "date"),
+        _Col("effective_to", "date"),
     ),
     "splits": (
         _Col("deal_id", "id", required=True, nullable=False),
@@ -523,6 +599,12 @@ _SPECS: dict[str, tuple[_Col, ...]] = {
     ),
 }
 _UNIQUE = {"roster": "rep_id", "fx": "currency"}  # deal ids: see _check_deals (faster)
+#: Roster columns kept only when the file has them.
+_ONLY_WHEN_GIVEN = ("plan", "effective_from", "effective_to")
+#: Columns that make a roster effective-dated: several rows per rep, none overlapping.
+EFFECTIVE = ("effective_from", "effective_to")
+_OPEN_FROM = pd.Timestamp("0001-01-01").as_unit("us")  # a blank effective_from
+_OPEN_TO = pd.Timestamp("9999-12-31").as_unit("us")  # a blank effective_to
 _DTYPES = {
     "id": "str", "text": "str", "upper": "str", "lower": "str", "date": _DATE,
     "money": "Int64", "share": "Int64", "year": "Int64", "rate": object,
@@ -545,7 +627,8 @@ def _schema(table: str, present: set[str]) -> pa.DataFrameSchema:
             _DTYPES[spec.kind],
             checks=[c for c, _ in spec.checks],
             nullable=spec.nullable,
-            unique=_UNIQUE.get(table) == spec.output,
+            unique=_UNIQUE.get(table) == spec.output and not (
+                table == "roster" and present & set(EFFECTIVE)),
         )
     return pa.DataFrameSchema(cols, name=table)
 
@@ -568,10 +651,23 @@ def _load(
     *,
     strict_mapping: bool = True,
     extra: tuple[str, ...] = (),
+    keep: _Keep | None = None,
 ) -> _Loaded:
-    raw, loc = _read(src, table, name)
+    raw, loc = _read(src, table, name, keep if not mapping else None)
     out = _Collector(loc)
     raw, shown, used = _apply_mapping(raw, mapping, out, strict_mapping)
+    kept = keep.mask(raw) if keep is not None else None
+    if kept is not None and not kept.all():  # files read whole: keep the rows asked for
+        from dataclasses import replace
+
+        raw = raw.loc[kept].reset_index(drop=True)
+        loc = out.loc = replace(loc, numbers=loc.numbers[kept])
+    if loc.by_key:  # a database table: name rows by their key columns
+        from dataclasses import replace
+
+        from spmkit.sources import row_keys
+
+        loc = out.loc = replace(loc, keys=row_keys(raw, table))
     specs = _SPECS[table] + tuple(  # numeric columns a plan measures (blank is 0)
         _Col(c, "money", required=True, out=measure_column(c), blank=0) for c in extra)
     present = set(raw.columns)
@@ -596,7 +692,7 @@ def _load(
     for i, spec in enumerate(specs):
         src_col = sources[i]
         if src_col is None:
-            if table == "roster" and spec.name == "plan":
+            if table == "roster" and spec.name in _ONLY_WHEN_GIVEN:
                 continue  # only when the file has it
             data[spec.output] = _empty(spec, n)
             continue
@@ -650,6 +746,7 @@ def _load(
     _CHECKS[table](frame, out, label)
     if out.items:
         raise InputError(out.problems())
+    progress_step("load", len(frame), loc.name)
     return _Loaded(_finish(table, frame), loc, used)
 
 
@@ -820,6 +917,56 @@ def _check_roster(frame: pd.DataFrame, out: _Collector, label: Callable[[str], s
     no_type = ((frame["draw_cents"].fillna(0) != 0) & frame["draw_type"].isna()).to_numpy(bool)
     out.rows(no_type, label("draw_type"),
              "a draw is given, so draw_type must be 'recoverable' or 'non_recoverable'")
+    if set(EFFECTIVE) & set(frame.columns):
+        _check_effective(frame, out, label)
+
+
+def _check_effective(frame: pd.DataFrame, out: _Collector, label: Callable[[str], str]) -> None:
+    """Effective-dated rows: each row's span is ordered, and one rep's rows never overlap."""
+    lo = frame["effective_from"] if "effective_from" in frame else pd.Series(
+        pd.NaT, index=frame.index, dtype=_DATE)
+    hi = frame["effective_to"] if "effective_to" in frame else pd.Series(
+        pd.NaT, index=frame.index, dtype=_DATE)
+    backwards = (hi < lo).fillna(False).to_numpy(dtype=bool)
+    out.rows(backwards, label("effective_to"), lambda p: (
+        f"effective_to {hi.iloc[p]:%Y-%m-%d} is before effective_from {lo.iloc[p]:%Y-%m-%d}"))
+    rows = pd.DataFrame({"rep": frame["rep_id"], "lo": lo.fillna(_OPEN_FROM),
+                         "hi": hi.fillna(_OPEN_TO), "pos": np.arange(len(frame))})
+    rows = rows.dropna(subset=["rep"]).sort_values(["rep", "lo", "pos"], kind="stable")
+    same = rows["rep"].to_numpy() == np.roll(rows["rep"].to_numpy(), 1)
+    prev_hi = np.roll(rows["hi"].to_numpy(), 1)
+    prev_pos = np.roll(rows["pos"].to_numpy(), 1)
+    clash = same & (rows["lo"].to_numpy() <= prev_hi)
+    clash[0] = False
+    mask = np.zeros(len(frame), dtype=bool)
+    mask[rows["pos"].to_numpy()[clash]] = True
+    earlier = dict(zip(rows["pos"].to_numpy()[clash].tolist(), prev_pos[clash].tolist(),
+                       strict=True))
+
+    def message(p: int) -> str:
+        q = earlier[p]
+        start = "open" if pd.isna(lo.iloc[p]) else f"{lo.iloc[p]:%Y-%m-%d}"
+        end = "open" if pd.isna(hi.iloc[q]) else f"{hi.iloc[q]:%Y-%m-%d}"
+        return (f"roster rows of rep {frame['rep_id'].iloc[p]!r} overlap: this row starts "
+                f"({start}) before the row on {out.loc.where(q)} ends ({end})")
+
+    out.rows(mask, label("effective_from"), message)
+
+
+def current_roster(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per rep from an effective-dated roster: the rep's latest row (by
+    ``effective_from``), with ``hire_date`` the earliest of the rep's rows.  A roster
+    without effective dates is returned as it is."""
+    if rows is None or not set(EFFECTIVE) & set(rows.columns):
+        return rows
+    start = rows["effective_from"] if "effective_from" in rows else pd.Series(
+        pd.NaT, index=rows.index, dtype=_DATE)
+    order = (rows.assign(_from=start.fillna(_OPEN_FROM), _pos=np.arange(len(rows)))
+             .sort_values(["rep_id", "_from", "_pos"], kind="stable"))
+    latest = order.drop_duplicates("rep_id", keep="last")
+    first_hire = order.groupby("rep_id", sort=False)["hire_date"].min()
+    latest = latest.assign(hire_date=latest["rep_id"].map(first_hire).astype(_DATE))
+    return latest.sort_values("_pos").drop(columns=["_from", "_pos"]).reset_index(drop=True)
 
 
 def _check_overlays(frame: pd.DataFrame, out: _Collector, label: Callable[[str], str]) -> None:
@@ -911,7 +1058,8 @@ def load_deals(src: Source, *, mapping: Mapping[str, str] | None = None,
 
     Parameters
     ----------
-    src : path (.csv, .parquet, .xlsx) or DataFrame (not modified)
+    src : path (.csv, .parquet, .xlsx), database URL (:mod:`spmkit.sources`) or DataFrame
+        (not modified)
         Required columns ``deal_id, rep_id, close_date, amount``; optional ``currency,
         product, deal_type, region, account, cancel_date``; others are ignored.  An
         ``amount_cents`` column (whole cents) is accepted instead of ``amount``.
@@ -967,8 +1115,12 @@ def load_quotas(src: Source, *, mapping: Mapping[str, str] | None = None,
 
 
 def load_roster(src: Source, *, mapping: Mapping[str, str] | None = None,
-                name: str | None = None) -> pd.DataFrame:
+                name: str | None = None, all_rows: bool = False) -> pd.DataFrame:
     """Load the roster: one row per rep.
+
+    An effective-dated roster (columns ``effective_from``, ``effective_to``, inclusive,
+    blank is open) may hold several rows per rep that do not overlap; it returns each rep's
+    latest row (:func:`current_roster`), or every row with ``all_rows=True``.
 
     Returns
     -------
@@ -982,9 +1134,11 @@ def load_roster(src: Source, *, mapping: Mapping[str, str] | None = None,
     ------
     InputError
         Duplicate rep_id, manager_id not in the roster, term_date before hire_date,
-        negative money, a draw without a valid draw_type.
+        negative money, a draw without a valid draw_type; effective-dated rows of one rep
+        that overlap.
     """
-    return _load("roster", src, mapping, name).frame
+    rows = _load("roster", src, mapping, name).frame
+    return rows if all_rows else current_roster(rows)
 
 
 def load_splits(src: Source, *, mapping: Mapping[str, str] | None = None,
@@ -1067,8 +1221,13 @@ def load_inputs(
     overlays: Source | None = None,
     payments: Source | None = None,
     measure_columns: tuple[str, ...] = (),
+    only_reps: Collection[str] | None = None,
 ) -> Inputs:
     """Load all tables and check them against each other; report every problem at once.
+
+    With ``only_reps``, only the deals these reps own, or are credited by a split or an
+    overlay row, are loaded (with the split, overlay and payment rows of those deals): what
+    one rep's statement needs.  From Parquet, the other rows are never read.
 
     Parameters
     ----------
@@ -1102,13 +1261,24 @@ def load_inputs(
     problems: list[Problem] = []
     loaded: dict[str, _Loaded] = {}
     used: set[str] = set()
-    for table, src in sources.items():
+    order = list(sources.items())
+    if only_reps is not None:  # the deals last: which to keep follows from splits, overlays
+        order = order[1:] + order[:1]
+    for table, src in order:
         if src is None:
             continue
         table_mapping = (mapping or {}).get(table) if nested else mapping
+        keep = None
+        if table == "deals" and only_reps is not None:
+            reps = tuple(sorted({str(r) for r in only_reps}))
+            credited = [v.frame.loc[v.frame["rep_id"].isin(reps), "deal_id"]
+                        for t, v in loaded.items() if t in ("splits", "overlays")]
+            keep = _Keep(reps, tuple(sorted(set(pd.concat(credited).astype("str"))))
+                         if credited else ())
         try:
             loaded[table] = _load(table, src, table_mapping, None, strict_mapping=nested,
-                                  extra=tuple(measure_columns) if table == "deals" else ())
+                                  extra=tuple(measure_columns) if table == "deals" else (),
+                                  keep=keep)
         except InputError as err:
             problems.extend(p for p in err.problems if isinstance(p, Problem))
             continue
@@ -1118,11 +1288,32 @@ def load_inputs(
             if key not in used:
                 problems.append(Problem("mapping", f"no input table has column {key!r}",
                                         column=str(key)))
+    if only_reps is not None and "deals" in loaded:
+        for table in ("splits", "overlays", "payments"):
+            if table in loaded:
+                loaded[table] = _rows_of(loaded[table], loaded["deals"].frame["deal_id"])
+        people = pd.concat([pd.Series(sorted({str(r) for r in only_reps}), dtype="str")] + [
+            loaded[t].frame["rep_id"] for t in ("deals", "splits", "overlays") if t in loaded])
+        for table in ("quotas", "roster"):  # the people on those deals: a small grid
+            if table in loaded:
+                loaded[table] = _rows_of(loaded[table], people, key="rep_id")
     problems.extend(_cross_checks(loaded, currency))
     if problems:
         raise InputError(problems)
     frames = {t: v.frame for t, v in loaded.items()}
+    roster_frame = frames.get("roster")
+    if roster_frame is not None and set(EFFECTIVE) & set(roster_frame.columns):
+        frames["roster"], frames["roster_rows"] = current_roster(roster_frame), roster_frame
     return Inputs(**frames, sources={t: v.loc.name for t, v in loaded.items()})
+
+
+def _rows_of(child: _Loaded, ids: pd.Series, key: str = "deal_id") -> _Loaded:
+    """A table's rows for these deals (or reps), keeping where each row came from."""
+    from dataclasses import replace
+
+    mask = child.frame[key].isin(ids).to_numpy(bool)
+    return _Loaded(child.frame.loc[mask].reset_index(drop=True),
+                   replace(child.loc, numbers=child.loc.numbers[mask]), child.used)
 
 
 def _missing_keys(

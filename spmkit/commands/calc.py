@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from spmkit.errors import SpmkitError
+from spmkit.progress import shown
 
 
 def _add_inputs(p: argparse.ArgumentParser, *, out: bool) -> None:
-    p.add_argument("--plan", required=True, help="plan YAML file")
-    p.add_argument("--deals", required=True, help="deals table (.csv, .parquet or .xlsx)")
-    p.add_argument("--quotas", required=True, help="quotas table")
+    p.add_argument("--plan", required=True, action="append",
+                   help="plan YAML file; give it several times to run several plans at once "
+                   "(each pays a rep on the days the rep's roster row names it)")
+    p.add_argument("--deals", help="deals table (.csv, .parquet or .xlsx) or a "
+                   "database URL (postgresql://user@host/db?table=deals or ?query=SELECT ...)")
+    p.add_argument("--quotas", help="quotas table")
     p.add_argument("--roster", help="roster table")
     p.add_argument("--splits", help="split credit table")
     p.add_argument("--fx", help="fx plan rates table")
     p.add_argument("--overlays", help="overlay credit table (deal_id, rep_id, share)")
     p.add_argument("--payments", help="payments received (deal_id, paid_date, amount)")
-    p.add_argument("--mapping", help="YAML file mapping source column names to spmkit's")
+    p.add_argument("--mapping", help="mapping of your own files to spmkit's tables "
+                   "(docs/mapping.md); its tables replace --deals, --roster, ...")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors (exit 2)")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress on the terminal (it is shown only when stderr is one)")
     if out:
         p.add_argument("--format", choices=["csv", "parquet"], default="csv",
                        help="output format (default csv)")
@@ -27,6 +34,14 @@ def _add_inputs(p: argparse.ArgumentParser, *, out: bool) -> None:
 def register(sub: argparse._SubParsersAction) -> None:
     calc = sub.add_parser("calc", help="compute payouts and credit lines for a plan")
     _add_inputs(calc, out=True)
+    calc.add_argument("--engine", choices=["default", "dask"], default="default",
+                      help="rows engine: default (this machine) or dask (a cluster; "
+                      "docs/engine.md)")
+    calc.add_argument("--scheduler", metavar="ADDRESS",
+                      help="Dask scheduler address (tcp://host:8786) for --engine dask")
+    calc.add_argument("--partitions", metavar="N",
+                      help="partitions of the deals for --engine dask (default: one per "
+                      "worker; the results do not depend on it)")
     calc.set_defaults(func=run_calc)
     val = sub.add_parser("validate", help="check a plan and its data; report every problem")
     _add_inputs(val, out=False)
@@ -38,68 +53,145 @@ def register(sub: argparse._SubParsersAction) -> None:
     exp.set_defaults(func=run_explain)
 
 
+def _statement_reps(args: argparse.Namespace, plans: list, roster: object) -> set | None:
+    """For ``explain``: the reps whose deals one rep's statement needs (the rep, and everyone
+    below them when a plan rolls up), or ``None`` to read every deal (an overlay plan
+    matches deals on roster columns, so it needs them all)."""
+    rep = getattr(args, "rep", None)
+    if rep is None or len(plans) != len(args.plan) or any(p.credit == "overlay" for p in plans):
+        return None
+    reps = {str(rep)}
+    if roster is not None and any(p.credit == "rollup" for p in plans):
+        from spmkit.tables import load_roster
+
+        edges = load_roster(roster, all_rows=True)[["rep_id", "manager_id"]].dropna()
+        frontier = set(reps)
+        while frontier:  # one step per level of the manager tree
+            below = set(edges.loc[edges["manager_id"].isin(frontier), "rep_id"]) - reps
+            reps |= below
+            frontier = below
+    return reps
+
+
 def _load(args: argparse.Namespace):
     from spmkit.plan import load_plan_file
     from spmkit.tables import load_inputs
 
     problems: list = []
-    plan = None
+    plans = []
+    for path in args.plan:
+        try:
+            plans.append(load_plan_file(path))
+        except SpmkitError as exc:
+            problems.extend(exc.problems)
+    plan = plans[0] if len(plans) == len(args.plan) else None
+    columns = tuple(sorted({c for p in plans for c in p.measure_columns()}))
     try:
-        plan = load_plan_file(args.plan)
-    except SpmkitError as exc:
-        problems.extend(exc.problems)
-    mapping = _mapping(args.mapping) if args.mapping else None
-    try:
-        inputs = load_inputs(args.deals, args.quotas, args.roster, args.splits, args.fx,
-                             mapping=mapping, currency=plan.currency if plan else None,
-                             overlays=args.overlays, payments=args.payments,
-                             measure_columns=plan.measure_columns() if plan else ())
+        from spmkit.mapping import mapped_sources
+
+        src, report = mapped_sources(args.mapping, {t: getattr(args, t) for t in (
+            "deals", "quotas", "roster", "splits", "fx", "overlays", "payments")},
+            required=("deals", "quotas"))
+        args.import_warnings = report.warnings if report else []
+        inputs = load_inputs(src["deals"], src["quotas"], src.get("roster"), src.get("splits"),
+                             src.get("fx"), currency=plan.currency if plan else None,
+                             overlays=src.get("overlays"), payments=src.get("payments"),
+                             measure_columns=columns,
+                             only_reps=_statement_reps(args, plans, src.get("roster")))
     except SpmkitError as exc:
         problems.extend(exc.problems)
     if problems:
         raise SpmkitError(problems)
-    return plan, inputs
+    return plans, inputs
 
 
-def _mapping(path: str) -> dict:
-    from spmkit.plan import safe_load_yaml
+def _warn(args: argparse.Namespace, plans, inputs, results) -> None:
+    """Print the run's warnings (spmkit.checks), the plans' own among them; --strict
+    makes them an error (exit 2) before anything is written."""
+    from spmkit.checks import emit, run_warnings
 
-    data = safe_load_yaml(path, what="column mapping")  # bounded; errors name the file
-    if not isinstance(data, dict):
-        raise SpmkitError(f"{path}: a mapping file maps table names or source columns to columns")
-    return data
+    found = list(getattr(args, "import_warnings", []))
+    for path, plan, result in zip(args.plan, plans, results, strict=True):
+        found += run_warnings(plan, inputs, result, plan_source=str(path))
+    emit(found, args.command, strict=args.strict)
 
 
+def _engine(args: argparse.Namespace):
+    """``(plans, inputs) -> results`` on the engine ``--engine`` names (settings checked)."""
+    from spmkit.payout import calculate_plans
+
+    if args.engine != "dask":
+        if args.scheduler or args.partitions:
+            raise SpmkitError("settings: --scheduler and --partitions need --engine dask")
+        return calculate_plans
+    from spmkit.commands import setting_number
+
+    if not args.scheduler:
+        raise SpmkitError("settings: --engine dask needs --scheduler ADDRESS (tcp://host:8786)")
+    partitions = None
+    if args.partitions is not None:
+        number = setting_number(args.partitions, "--partitions", low=1, high=100_000)
+        if number != int(number):
+            raise SpmkitError(f"settings: --partitions {args.partitions} is not a whole number")
+        partitions = int(number)
+
+    def on_dask(plans: list, inputs: object) -> list:
+        from spmkit.dask_engine import calculate_plans, connect
+
+        with connect(args.scheduler) as client:
+            return calculate_plans(plans, inputs, client, partitions=partitions)
+
+    return on_dask
+
+
+@shown
 def run_calc(args: argparse.Namespace) -> int:
     from spmkit.money import money_text
-    from spmkit.payout import calculate, write_outputs
+    from spmkit.payout import write_outputs
 
-    plan, inputs = _load(args)
-    result = calculate(plan, inputs)
-    paths = write_outputs(result, args.out, args.format)
-    s = result.summary
-    print(f"{plan.plan}: {s['payees']} payees, {s['credit_lines']} credit lines "
-          f"({s['lines_outside_year']} outside the plan year, ignored), total payout "
-          f"{money_text(result.total_payout_cents)} {plan.currency}")  # exact: no float
+    run = _engine(args)  # settings first: a bad one reads no data
+    plans, inputs = _load(args)
+    results = run(plans, inputs)
+    _warn(args, plans, inputs, results)
+    paths = write_outputs(results if len(results) > 1 else results[0], args.out, args.format)
+    for plan, result in zip(plans, results, strict=True):
+        s = result.summary
+        print(f"{plan.plan}: {s['payees']} payees, {s['credit_lines']} credit lines "
+              f"({s['lines_outside_year']} outside the plan year, ignored), total payout "
+              f"{money_text(result.total_payout_cents)} {plan.currency}")  # exact: no float
+    if len(results) > 1:
+        total = sum(r.total_payout_cents for r in results)  # Python ints: exact
+        print(f"all {len(results)} plans: total payout {money_text(total)} {plans[0].currency}")
     for p in paths:
         print(f"wrote {p}")
     return 0
 
 
+@shown
 def run_validate(args: argparse.Namespace) -> int:
-    from spmkit.payout import calculate
+    from spmkit.payout import calculate_plans
 
-    plan, inputs = _load(args)
-    result = calculate(plan, inputs)  # checks that need the plan: fx, zero quotas
-    for warning in plan.warnings():
-        print(f"spmkit validate: warning: {args.plan}: {warning}", file=sys.stderr)
-    print(f"ok: plan {plan.plan!r}, {len(inputs.deals)} deals, {result.summary['payees']} payees")
+    plans, inputs = _load(args)
+    results = calculate_plans(plans, inputs)  # checks that need the plan: fx, zero quotas
+    _warn(args, plans, inputs, results)  # the plans' own warnings among them
+    for plan, result in zip(plans, results, strict=True):
+        print(f"ok: plan {plan.plan!r}, {len(inputs.deals)} deals, "
+              f"{result.summary['payees']} payees")
     return 0
 
 
+@shown
 def run_explain(args: argparse.Namespace) -> int:
-    from spmkit.payout import calculate
+    from spmkit.payout import calculate_plans
 
-    plan, inputs = _load(args)
-    print(calculate(plan, inputs).statement(args.rep, args.period))
+    plans, inputs = _load(args)
+    results = calculate_plans(plans, inputs)
+    _warn(args, plans, inputs, results)
+    paid = [r for r in results if (r.payouts["rep_id"] == args.rep).any()]
+    if not paid:
+        if len(results) == 1:
+            results[0].statement(args.rep, args.period)  # raises, naming the plan
+        raise SpmkitError(f"rep {args.rep!r} is not paid by any of the plans "
+                          f"{', '.join(repr(p.plan) for p in plans)}")
+    print("\n\n".join(r.statement(args.rep, args.period) for r in paid))
     return 0

@@ -342,6 +342,7 @@ class Commission(Measured):
             of_quota = np.full((r, k), "", dtype=object)
         else:
             of_quota = " (" + pct_text(earned.attainment, (r, k)) + " of the " + quota + " quota)"
+            of_quota = np.where(np.asarray(d["quota"]).reshape(r, k) != 0, of_quota, "")
         head = f"Commission on {window} {noun} of " + credit + of_quota
         if self.by_line:
             return head + ": " + self._by_line_text(d, (r, k))

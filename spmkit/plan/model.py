@@ -45,6 +45,8 @@ class Plan(Frozen):
     """
 
     plan: str = Field(min_length=1, max_length=MAX_NAME)
+    #: What the plan is and what it changes, in a sentence or two a VP reads in a report.
+    description: str | None = Field(default=None, max_length=2000)
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
     year_start: date
     period: Literal["month", "quarter", "year"]
@@ -54,6 +56,8 @@ class Plan(Frozen):
     overlay_match: tuple[Literal["product", "deal_type", "region", "account"], ...] | None = (
         Field(default=None, min_length=1))
     phasing: tuple[Share, ...] | None = Field(default=None, max_length=12)
+    #: ``[FROM, TO]`` (inclusive): the plan applies only on these days of its plan year.
+    effective: tuple[date, date] | None = None
     components: tuple[SerializeAsAny[Component], ...] = Field(min_length=1)
 
     @field_validator("year_start")
@@ -99,6 +103,14 @@ class Plan(Frozen):
         if (self.credit == "overlay") != (self.overlay_match is not None):
             raise ValueError("credit: overlay and overlay_match go together: overlay_match "
                              "names the deal columns a payee's roster columns must equal")
+        if self.effective is not None:
+            first, last = self.effective
+            if first > last:
+                raise ValueError(f"effective: {first} is after {last}; give [FROM, TO] with "
+                                 "FROM on or before TO")
+            if last < self.year_start or first > self.year_end:
+                raise ValueError(f"effective: [{first}, {last}] lies outside the plan year "
+                                 f"{self.year_start} .. {self.year_end}")
         if self.phasing is not None:
             n = {"month": 12, "quarter": 4, "year": 1}[self.period]
             if len(self.phasing) != n:
@@ -145,6 +157,19 @@ class Plan(Frozen):
         for cid in graph:  # components, a handful
             if cid not in state:
                 visit(cid, [cid])
+
+    @property
+    def year_end(self) -> date:
+        """The last day of the plan year."""
+        y, m = self.year_start.year + 1, self.year_start.month
+        return date.fromordinal(date(y, m, 1).toordinal() - 1)
+
+    def days(self) -> tuple[date, date]:
+        """The first and last day the plan applies: its ``effective`` days within the plan
+        year, or the whole plan year."""
+        if self.effective is None:
+            return self.year_start, self.year_end
+        return max(self.effective[0], self.year_start), min(self.effective[1], self.year_end)
 
     def warnings(self) -> list[str]:
         """What in the plan is valid but probably a mistake (``spmkit validate`` shows it)."""
