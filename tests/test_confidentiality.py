@@ -151,6 +151,17 @@ def _top_and_rest(rows: pd.DataFrame) -> tuple[set[str], set[str]]:
     return top, set(q["rep_id"]) - top
 
 
+def _top_decile(rows: pd.DataFrame) -> tuple[set[str], set[str]]:
+    """The best-paid ceil(n/10) of the n payees (ties: rep id) and the other payees: the two
+    sums a top-decile payout share relates."""
+    if not len(rows):
+        return set(), set()
+    ranked = sorted(zip(rows["payout_cents"], rows["rep_id"], strict=True),
+                    key=lambda t: (-t[0], t[1]))
+    top = {r for _, r in ranked[:max(1, math.ceil(len(rows) / 10))]}
+    return top, set(rows["rep_id"]) - top
+
+
 class System:
     """Unknowns: (plan, rep) for every payee of every plan."""
 
@@ -200,6 +211,10 @@ def shown_system(view: fmt.ReportTables, outcomes: pd.DataFrame) -> System:
             top, rest = _top_and_rest(by_plan[plan])
             s.add(f"top {plan}", plan, top)
             s.add(f"rest {plan}", plan, rest)
+        if not pd.isna(row.get("top_decile_payout_share", np.nan)):
+            top, rest = _top_decile(by_plan[plan])
+            s.add(f"top decile {plan}", plan, top)
+            s.add(f"rest of decile {plan}", plan, rest)
     for row in view.segments.to_dict("records"):
         for payer in (view.baseline, row["plan"]):
             members = [r for r in s.payees.get(payer, [])
@@ -282,6 +297,8 @@ def make_comparison(reps: pd.DataFrame, pay: dict[str, dict[str, int]]) -> Compa
             "median_attainment": float(rows["attainment"].median()),
             "top_fifth_payout_share": (sum(int(paid[r]) for r in top) / quota_pay
                                        if quota_pay else np.nan),
+            "top_decile_payout_share": (sum(int(paid[r]) for r in _top_decile(rows)[0])
+                                        / total if total else np.nan),
             "share_at_or_above_100": 0.5, "share_band_100_125": 0.5,
             "delta_cents": total - base_total,
             "delta_pct": (total - base_total) / base_total if base_total else np.nan,
@@ -404,6 +421,30 @@ def test_top_fifth_share_shown_only_when_both_sides_reach_the_minimum():
     pay = {"Base": {r: v for r, v in list(pay["Base"].items())[:20]}}
     view = fmt.report_tables(make_comparison(reps, pay), "executive")
     assert view.metrics["Base"]["top_fifth_payout_share"] is None  # top 4
+
+
+def test_top_decile_share_shown_only_when_the_decile_reaches_the_minimum():
+    """50 payees: the top decile is 5 reps, shown; 49 payees: 5 reps still (ceil 4.9);
+    40 payees: 4 reps, hidden (with the total it would give their pay)."""
+    for n, shown in ((50, True), (49, True), (40, False)):
+        reps = roster([(f"R{i:02d}", f"G{i % 5}", f"K{i % 3}") for i in range(n)])
+        pay = {"Base": {r: 1_000_00 * (i + 1) for i, r in enumerate(reps["rep_id"])}}
+        comp = make_comparison(reps, pay)
+        view = fmt.report_tables(comp, "executive")
+        got = view.metrics["Base"]["top_decile_payout_share"]
+        assert (got is not None) == shown, n
+        assert leaks(view, comp.outcomes) == []
+
+
+def test_leverage_needs_twenty_payees_in_the_executive_view():
+    for n, shown in ((20, True), (19, False)):
+        reps = roster([(f"R{i:02d}", f"G{i % 4}", "AE") for i in range(n)])
+        pay = {"Base": {r: 1_000_00 * (i + 1) for i, r in enumerate(reps["rep_id"])}}
+        comp = make_comparison(reps, pay)
+        comp = dataclasses.replace(comp, headline=comp.headline.assign(leverage=1.8))
+        view = fmt.report_tables(comp, "executive")
+        assert (view.metrics["Base"]["leverage"] is not None) == shown, n
+        assert fmt.report_tables(comp, "analyst").metrics["Base"]["leverage"] == 1.8
 
 
 def test_analyst_view_is_the_whole_comparison():

@@ -59,6 +59,21 @@ def test_pay_curves_one_line_per_plan_in_percent_of_target(pay_curves):
     assert len(given.lines) == 1
 
 
+def test_identical_pay_curves_stay_distinguishable(pay_curves):
+    """Three plans paying the same curve: each line has its own dash pattern and marker,
+    and the lines drawn first are wider, so the one beneath shows around the one above."""
+    same = pd.concat([pay_curves[pay_curves["plan"] == "Base"].assign(plan=name)
+                      for name in ("A", "B", "C")], ignore_index=True)
+    ax = F.plot_pay_curves(same)
+    lines = ax.lines
+    assert len(lines) == 3
+    assert len({str(line.get_linestyle()) for line in lines}) == 3
+    assert len({line.get_marker() for line in lines}) == 3
+    widths = [line.get_linewidth() for line in lines]
+    assert widths == sorted(widths, reverse=True) and widths[0] > widths[-1]
+    assert [line.get_zorder() for line in lines] == sorted(line.get_zorder() for line in lines)
+
+
 def test_payout_distribution_bars_per_bin_and_plan(outcomes):
     ax = F.plot_payout_distribution(outcomes, ax=new_ax())
     assert len(ax.patches) == len(F.PAYOUT_BINS) * 2

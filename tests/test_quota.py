@@ -252,9 +252,12 @@ def test_propose_end_to_end_small():
                        period="quarter", phasing="even")
     assert int(p.quotas["quota_cents"].sum()) == 1_000_00
     assert p.annual["annual_cents"].tolist() == [57_143, 28_571, 14_286]
-    assert p.health.figures["replay_basis"] == "prior-year sales"
-    # 11 months of history: too few for a seasonal forecast, and the proposal says so
-    assert any("too few for a seasonal model" in n and "level-only" in n for n in p.notes)
+    # health is judged against simulated plan-year sales, not the prior year it came from
+    assert p.health.figures["basis"] == "simulated"
+    assert p.health.figures["share_error"] is not None
+    # 11 months of history: too few for a twelve-month backtest, and the proposal says so
+    assert any("too few for a twelve-month backtest" in n for n in p.notes)
+    assert p.forecast_selection.chosen in ("level", "damped trend")
     with pytest.raises(InputError, match="no deals between 2024-01-01 and 2024-12-31"):
         propose_quotas(deals, year=2025, method="growth")
     with pytest.raises(InputError, match="needs a target"):

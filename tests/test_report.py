@@ -221,7 +221,9 @@ def test_metrics_equal_the_library_comparison(executive_report, library_comparis
     out, _ = executive_report
     written = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     provenance = written.pop("_provenance")
-    expected = json.loads(json.dumps(library_comparison.metrics()))
+    # what an executive may see of the library's numbers (hidden figures are None)
+    expected = json.loads(json.dumps(fmt.report_tables(library_comparison,
+                                                       "executive").metrics))
     assert written == expected
     assert list(written) == sorted(library_comparison.plans)
     totals = library_comparison.headline.set_index("plan")["total_payout_cents"]
@@ -323,3 +325,18 @@ def test_failing_cell_becomes_one_error_naming_notebook_and_cell(tmp_path, plan_
     assert message.startswith("notebook scenario_report.ipynb: failed in cell")
     assert "missing" in message and "Traceback" not in message
     assert not out.exists()
+
+
+def test_baseline_only_report_works(tmp_path, sample_data, plan_files):
+    """A report with a baseline and no scenario: the command succeeds and describes it."""
+    out = tmp_path / "out"
+    proc = run_cli("report", "--data", sample_data, "--baseline", plan_files["baseline"],
+                   "--out", out, "--draws", "50")
+    assert proc.returncode == 0, proc.stderr
+    metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+    assert list(metrics) == ["Baseline 2025", "_provenance"]
+    assert metrics["Baseline 2025"]["bookings_cents"] > 0
+    page = _text(out / "report.html")
+    assert "describes the baseline alone" in page
+    for heading in ("The decision", "Headline", "Glossary", "Method and data"):
+        assert f">{heading}<" in page, heading

@@ -116,6 +116,8 @@ def test_a_report_that_fails_while_writing_leaves_no_empty_folders(tmp_path, mon
             raise SpmkitError("notebook scenario_report.ipynb: failed in cell [3]: boom")
 
     monkeypatch.setattr(runs, "validate_report_inputs", lambda *a, **k: ["x"])
+    # the report is built (inputs checked, plans credited) before the notebook runs
+    monkeypatch.setattr("spmkit.report.compose.build_from_files", lambda *a, **k: None)
     monkeypatch.setattr(runs, "run_notebook", failing_notebook)
     manifest = _manifest(tmp_path, "out: published\n"
                                    "reports:\n"

@@ -443,3 +443,67 @@ def test_comparison_movers_ranks_by_hand(comparison):
     assert tiered["direction"].tolist() == ["loss"]
     with pytest.raises(SpmkitError):
         comparison.movers("Base")
+
+
+def test_bookings_count_a_rolled_up_deal_once():
+    """Hand example: R1 (manager M1) sells 100.00 and 50.00 on a roll-up plan: credited
+    revenue is 300.00 (R1 150.00, M1 150.00 again), bookings 150.00; one deal closes the
+    year before and counts in neither."""
+    from spmkit.plan import load_plan
+    from spmkit.scenario.stress import bookings_cents
+    from spmkit.tables import load_inputs
+
+    plan = load_plan("""
+plan: Team
+currency: USD
+year_start: 2025-01-01
+period: quarter
+credit: rollup
+components:
+  - id: commission
+    type: commission
+    weight: 1.0
+    attainment: ytd
+    tiers: {method: marginal, bands: [{from: 0.0, bcr_multiple: 1.0}]}
+""")
+    deals = pd.DataFrame({"deal_id": ["D1", "D2", "D0"], "rep_id": ["R1", "R1", "R1"],
+                          "close_date": ["2025-02-01", "2025-08-01", "2024-12-31"],
+                          "amount": ["100.00", "50.00", "70.00"]})
+    roster = pd.DataFrame({"rep_id": ["R1", "M1"], "name": ["A", "B"],
+                           "manager_id": ["M1", ""], "target_incentive": ["10.00", "10.00"]})
+    quotas = pd.DataFrame({"rep_id": ["R1", "M1"], "year": 2025, "quota": "1000.00"})
+    inputs = load_inputs(deals, quotas=quotas, roster=roster)
+    result = calculate(plan, inputs)
+    assert int(result.attainment["credit_cents"].sum()) == 30_000
+    assert bookings_cents(plan, inputs) == 15_000
+
+
+def test_bookings_leave_out_cash_lines():
+    """Hand example: a 100.00 deal paid in two instalments of 50.00 (a payments table):
+    the cash lines record the same deal, so bookings stay 100.00."""
+    from spmkit.plan import load_plan
+    from spmkit.scenario.stress import bookings_cents
+    from spmkit.tables import load_inputs
+
+    plan = load_plan("""
+plan: Direct
+currency: USD
+year_start: 2025-01-01
+period: quarter
+components:
+  - id: commission
+    type: commission
+    weight: 1.0
+    attainment: ytd
+    tiers: {method: marginal, bands: [{from: 0.0, bcr_multiple: 1.0}]}
+""")
+    deals = pd.DataFrame({"deal_id": ["D1"], "rep_id": ["R1"], "close_date": ["2025-02-01"],
+                          "amount": ["100.00"]})
+    payments = pd.DataFrame({"deal_id": ["D1", "D1"], "paid_date": ["2025-03-01",
+                                                                   "2025-05-01"],
+                             "amount": ["50.00", "50.00"]})
+    quotas = pd.DataFrame({"rep_id": ["R1"], "year": 2025, "quota": "1000.00"})
+    inputs = load_inputs(deals, quotas=quotas, payments=payments)
+    result = calculate(plan, inputs)
+    assert result.credits["rule"].str.startswith("collection").sum() == 2
+    assert bookings_cents(plan, inputs) == 10_000

@@ -20,8 +20,17 @@ MAX_SEED = 2**32 - 1
 
 
 def _common(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--history", required=True, metavar="DEALS",
-                   help="deals file (.csv/.parquet/.xlsx) covering at least the prior year")
+    p.add_argument("--history", default=None, metavar="DEALS",
+                   help="deals file (.csv/.parquet/.xlsx) covering at least the prior year "
+                        "(or the deals of --mapping)")
+    p.add_argument("--mapping", default=None, metavar="YAML",
+                   help="mapping of your own files to spmkit's tables (docs/mapping.md)")
+    p.add_argument("--history-year", type=int, default=None, metavar="YEAR",
+                   help="the year whose sales are the history (default: the year before "
+                        "--year; --year itself is a backtest)")
+    p.add_argument("--rollup", action="store_true",
+                   help="managers also get the sum of their team's quotas (plans with "
+                        "credit: rollup)")
     p.add_argument("--roster", default=None, metavar="R",
                    help="roster: reps, regions, hire/term dates and optional 'potential'")
     p.add_argument("--fx", default=None, metavar="F",
@@ -34,6 +43,9 @@ def _common(p: argparse.ArgumentParser) -> None:
                    help="growth, share (of history), potential (roster column) or forecast")
     p.add_argument("--target", default=None, metavar="AMOUNT",
                    help="company target to allocate, in currency units (share/potential)")
+    p.add_argument("--target-percentile", default=None, metavar="P",
+                   help="set the company target at the P-th percentile (0-100) of the plan-"
+                        "year forecast (forecast, share or potential; instead of --target)")
     p.add_argument("--growth", default="0.1", metavar="G",
                    help="growth over prior-year sales (growth method; default 0.1)")
     p.add_argument("--floor", default="0.5", help="floor as a multiple of the team median")
@@ -60,6 +72,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "with health checks.")
     _common(p)
     p.add_argument("--out", required=True, metavar="FILE", help="quotas file (.csv or .parquet)")
+    p.add_argument("--summary", default=None, metavar="FILE.json",
+                   help="also write the summary's figures as JSON (amounts in plan currency)")
     p.set_defaults(func=run_quota)
 
     r = subparsers.add_parser(
@@ -105,7 +119,15 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
                 from None
         if target < 0:
             raise InputError(f"settings: --target {args.target} must not be negative")
-    if args.method in ("share", "potential") and target is None:
+    percentile = None
+    if args.target_percentile is not None:
+        percentile = setting_number(args.target_percentile, "--target-percentile", low=0,
+                                    high=100)
+        if not 0 < percentile < 100 or target is not None or args.method == "growth":
+            raise InputError("settings: --target-percentile P (between 0 and 100, exclusive) "
+                             "sets the company target from the forecast: use it with method "
+                             "forecast, share or potential, and without --target")
+    if args.method in ("share", "potential") and target is None and percentile is None:
         raise InputError(f"settings: --method {args.method} needs --target AMOUNT to allocate")
     setting_number(args.growth, "--growth", low=-0.99, high=100)
     setting_number(args.floor, "--floor", low=0, high=100)
@@ -123,12 +145,16 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
     return {"year": args.year, "method": args.method, "period": args.period,
             "target_cents": target, "growth": args.growth, "floor": args.floor,
             "ceiling": args.ceiling, "weight": args.weight, "phasing": phasing, "ramp": ramp,
-            "proration": args.proration, "currency": args.currency, "seed": args.seed}
+            "proration": args.proration, "currency": args.currency, "seed": args.seed,
+            "history_year": args.history_year, "rollup": args.rollup,
+            "target_percentile": percentile}
 
 
 def _fx_path(args: argparse.Namespace) -> str | None:
     if args.fx:
         return args.fx
+    if args.history is None:
+        return None
     folder = Path(args.history).parent
     for ext in (".csv", ".parquet", ".xlsx"):
         candidate = folder / f"fx{ext}"
@@ -138,16 +164,22 @@ def _fx_path(args: argparse.Namespace) -> str | None:
 
 
 def _load(args: argparse.Namespace) -> dict[str, Any]:
+    from spmkit.mapping import mapped_sources
     from spmkit.quota import load_potential
     from spmkit.tables import load_deals, load_fx, load_roster
 
-    deals = load_deals(args.history)
+    src, _ = mapped_sources(args.mapping, {"deals": args.history, "roster": args.roster,
+                                           "fx": args.fx})
+    if "deals" not in src:
+        raise InputError("settings: give --history DEALS or a --mapping with deals")
+    deals = load_deals(src["deals"])
     roster = potential = None
-    if args.roster:
-        roster = load_roster(args.roster)
-        potential = load_potential(args.roster)
+    if src.get("roster") is not None:
+        roster = load_roster(src["roster"])
+        potential = load_potential(src["roster"])
     fx_path = _fx_path(args)
-    fx = load_fx(fx_path) if fx_path else None
+    fx = load_fx(src["fx"]) if src.get("fx") is not None else (
+        load_fx(fx_path) if fx_path else None)
     return {"deals": deals, "roster": roster, "potential": potential, "fx": fx,
             "fx_path": fx_path}
 
@@ -165,6 +197,8 @@ def run_quota(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise InputError(f"{out}: the quotas file must end in .csv or .parquet")
+    if args.summary and Path(args.summary).suffix.lower() != ".json":
+        raise InputError(f"{args.summary}: the summary file must end in .json")
     data = _load(args)
     if settings["method"] == "potential" and data["potential"] is None:
         raise InputError(f"{args.roster or 'roster'}: --method potential needs a roster with a "
@@ -172,8 +206,59 @@ def run_quota(args: argparse.Namespace) -> int:
     proposal = propose_quotas(data["deals"], roster=data["roster"],
                               potential=data["potential"], fx=data["fx"], **settings)
     write_quotas(proposal.quotas, out)
+    if args.summary:
+        write_summary(proposal, args.summary)
     print(summary_text(proposal, out))
     return 0
+
+
+def summary_figures(proposal: Any) -> dict[str, Any]:
+    """The summary's figures, JSON-safe, amounts in plan currency units (two decimals)."""
+    f = proposal.health.figures
+    m = proposal.metrics()
+
+    def units(cents: float | None) -> float | None:
+        return None if cents is None else round(float(cents)) / 100
+
+    out: dict[str, Any] = {
+        "currency": proposal.settings.get("currency"),
+        "year": m["year"], "method": m["method"], "period": m["period"], "reps": m["reps"],
+        "total_quota": units(m["total_quota_cents"]), "target": units(m["target_cents"]),
+        "target_percentile": proposal.settings.get("target_percentile"),
+        "history_start": proposal.settings["history_start"],
+        "history_end": proposal.settings["history_end"],
+        "forecast": None,
+        "health": {k: (None if isinstance(v, float) and v != v else v) for k, v in f.items()
+                   if k not in ("total_quota_cents", "forecast_cents")},
+        "bands": m["bands"], "notes": m["notes"],
+    }
+    plan_year, sel = proposal.plan_year, proposal.forecast_selection
+    if plan_year is not None and sel is not None:
+        err = sel.backtest_error
+        out["forecast"] = {
+            "mean": units(plan_year.mean), "lower": units(plan_year.lower),
+            "upper": units(plan_year.upper), "level": plan_year.level, "model": sel.chosen,
+            "backtest_error": err if err == err else None, "backtests": len(sel.backtests),
+            "history_start": m["forecast_history_start"],
+            "history_end": m["forecast_history_end"], "months": sel.months,
+            "probability_reaching_quota": f["probability_reaching_quota"],
+        }
+    return out
+
+
+def write_summary(proposal: Any, path: str | Path) -> Path:
+    """Write :func:`summary_figures` as JSON, atomically."""
+    import json
+
+    from spmkit.outputs import atomic_file
+
+    path = Path(path)
+    if path.suffix.lower() != ".json":
+        raise InputError(f"{path}: the summary file must end in .json")
+    text = json.dumps(summary_figures(proposal), indent=2, sort_keys=True, allow_nan=False)
+    with atomic_file(path) as tmp:
+        tmp.write_text(text + "\n", encoding="utf-8")
+    return path
 
 
 def summary_text(proposal: Any, out: Path | str) -> str:
@@ -190,14 +275,30 @@ def summary_text(proposal: Any, out: Path | str) -> str:
     ]
     if proposal.forecast_total is not None:
         t = proposal.forecast_total
-        lines.append(f"forecast: {_money(float(t['mean']))} (90% interval "
+        lines.append(f"forecast: {_money(float(t['mean']))} ({float(t['level']):.0%} interval "
                      f"{_money(float(t['pi_lower']))} .. {_money(float(t['pi_upper']))})  "
                      f"coverage (quota / forecast): {f['coverage']:.2f}")
+    sel = getattr(proposal, "forecast_selection", None)
+    if sel is not None:
+        err = sel.backtest_error
+        lines.append(
+            f"forecast model: {sel.chosen} (of {len(sel.candidates)} by AICc and rolling-"
+            f"origin backtests) on {sel.months} months {m['forecast_history_start']} .. "
+            f"{m['forecast_history_end']}; backtest error "
+            + (f"{err:.1%} of the 12-month total over {len(sel.backtests)} origin"
+               + ("s" if len(sel.backtests) != 1 else "")
+               if err == err else "n/a (history too short)")
+            + f"; chance the company reaches the total quota: "
+            f"{f['probability_reaching_quota']:.0%}")
     share = f["share_at_or_above_100"]
+    error = f.get("share_error")
     lines.append(f"health ({f['replay_basis']}, {f['reps_replayed']} reps): "
-                 f"{share:.1%} at or above quota -> {f['verdict']} "
+                 + ("n/a" if share != share else f"{share:.0%}"
+                    + (f" ± {error * 100:.0f} points" if error is not None else ""))
+                 + f" at or above quota -> {f['verdict']} "
                  f"(norm: 60-70% healthy, >85% too easy, <45% too hard); median attainment "
-                 f"{f['median_attainment']:.1%}")
+                 + ("n/a" if f["median_attainment"] != f["median_attainment"]
+                    else f"{f['median_attainment']:.1%}"))
     lines.append("attainment bands: " + ", ".join(
         f"{b} {r}" for b, r in zip(proposal.health.bands["band"], proposal.health.bands["reps"],
                                    strict=True)))
@@ -211,20 +312,48 @@ def summary_text(proposal: Any, out: Path | str) -> str:
 
 
 def run_quota_report(args: argparse.Namespace) -> int:
+    if args.mapping is None:
+        if args.history is None:
+            raise InputError("settings: give --history DEALS or a --mapping with deals")
+        return _quota_report(args)
+    from spmkit.mapping import mapped_data_dir
+
+    _settings(args)
+    with mapped_data_dir(None, args.mapping) as (folder, _):
+        given = {"history": args.history, "roster": args.roster, "fx": args.fx}
+        for opt, table in (("history", "deals"), ("roster", "roster"), ("fx", "fx")):
+            path = folder / f"{table}.csv"
+            if path.is_file():
+                if given[opt] is not None:
+                    raise InputError(f"{args.mapping}: the {table} table comes from the "
+                                     f"mapping and from --{opt}; give it one way")
+                setattr(args, opt, str(path))
+        if args.history is None:
+            raise InputError(f"{args.mapping}: the mapping has no deals table (or give "
+                             "--history DEALS)")
+        return _quota_report(args)
+
+
+def _quota_report(args: argparse.Namespace) -> int:
     from spmkit.report.notebook import run_notebook
 
     settings = _settings(args)
     fx_path = _fx_path(args)
+    from spmkit.sources import is_database_url
+
+    def where(src: str) -> str:  # the kernel runs in another folder; a URL stays a URL
+        return src if is_database_url(src) else str(Path(src).resolve())
+
     params = {
-        "history_path": str(Path(args.history).resolve()),
-        "roster_path": str(Path(args.roster).resolve()) if args.roster else None,
-        "fx_path": str(Path(fx_path).resolve()) if fx_path else None,
+        "history_path": where(args.history),
+        "roster_path": where(args.roster) if args.roster else None,
+        "fx_path": where(fx_path) if fx_path else None,
         "year": settings["year"], "method": settings["method"], "period": settings["period"],
         "target": args.target, "growth": str(args.growth), "floor": str(args.floor),
         "ceiling": str(args.ceiling), "weight": args.weight,
         "phasing": settings["phasing"], "ramp": settings["ramp"],
         "proration": settings["proration"], "currency": settings["currency"],
-        "seed": settings["seed"],
+        "seed": settings["seed"], "target_percentile": settings["target_percentile"],
     }
     files = run_notebook("quota_setting.ipynb", params, args.out, audience=args.audience)
     print(files["html"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from datetime import date
 
+from spmkit.progress import shown
+
 
 def _date(text: str) -> date:
     try:
@@ -20,8 +22,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run the scenario report notebook: the baseline plan against each "
                     "scenario on the same data. Writes report.html, report.ipynb, "
                     "metrics.json and tables.xlsx to OUT and prints the HTML path.")
-    p.add_argument("--data", required=True, metavar="DIR",
+    p.add_argument("--data", default=None, metavar="DIR",
                    help="folder with deals, quotas, roster, splits, fx tables")
+    p.add_argument("--mapping", default=None, metavar="YAML",
+                   help="mapping of your own files to spmkit's tables (docs/mapping.md); "
+                        "its tables replace those of --data")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors (exit 2)")
     p.add_argument("--baseline", required=True, metavar="PLAN", help="baseline plan YAML")
     p.add_argument("--scenarios", nargs="*", default=[], metavar="PLAN",
                    help="plan YAML files to compare with the baseline")
@@ -30,7 +36,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="executive: aggregates only (default); analyst: adds rep-level tables")
     p.add_argument("--draws", type=int, default=2000, help="Monte Carlo draws (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="Monte Carlo seed (default 0)")
+    p.add_argument("--margin", type=float, default=None, metavar="FRACTION",
+                   help="gross margin on an extra dollar of sales (e.g. 0.7): the report "
+                        "shows the sales uplift each scenario must buy to pay for itself")
     p.add_argument("--title", default=None, help="report title")
+    p.add_argument("--quiet", action="store_true",
+                   help="no progress on the terminal (it is shown only when stderr is one)")
     p.set_defaults(func=_report)
 
     r = subparsers.add_parser(
@@ -48,12 +59,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.set_defaults(func=_run_reports)
 
 
+@shown
 def _report(args: argparse.Namespace) -> int:
+    from spmkit.checks import emit
+    from spmkit.errors import InputError
     from spmkit.report.runs import build_report
 
+    if args.data is None and args.mapping is None:
+        raise InputError("settings: give --data DIR, --mapping YAML or both")
     files = build_report(args.data, args.baseline, args.scenarios, args.out,
                          audience=args.audience, draws=args.draws, seed=args.seed,
-                         title=args.title)
+                         title=args.title, mapping=args.mapping, margin=args.margin,
+                         on_warnings=lambda found: emit(found, "report", strict=args.strict))
     print(files["html"])
     return 0
 

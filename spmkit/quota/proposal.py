@@ -17,12 +17,18 @@ import numpy as np
 import pandas as pd
 
 from spmkit.errors import InputError, Problem
-from spmkit.money import format_cents, format_money, to_decimal
+from spmkit.money import format_cents, format_money, mul_div_round, to_decimal
 from spmkit.outputs import atomic_file
 from spmkit.periods import Periods, plan_periods
-from spmkit.quota.forecast import ForecastResults, SalesForecast
+from spmkit.quota.forecast import (
+    ForecastResults,
+    ForecastSelection,
+    PlanYearForecast,
+    select_forecast,
+)
 from spmkit.quota.health import QuotaHealth, quota_health, quota_movers
 from spmkit.quota.history import (
+    history_coverage,
     history_window,
     monthly_sales,
     plan_year_start,
@@ -86,6 +92,12 @@ class QuotaProposal:
     forecast_total: pd.Series | None
     notes: tuple[str, ...]
     health: QuotaHealth = field(repr=False)
+    #: Managers whose quota is the sum of their team's (``rollup=True``).
+    managers: tuple[str, ...] = ()
+    #: The candidate models compared and the one chosen (None without a forecast).
+    forecast_selection: ForecastSelection | None = field(default=None, repr=False)
+    #: The company's plan-year total, calibrated: mean, interval, simulated years.
+    plan_year: PlanYearForecast | None = field(default=None, repr=False)
 
     def by_period(self) -> pd.DataFrame:
         """Total quota per period: ``period_start, quota_cents`` (int64)."""
@@ -104,13 +116,25 @@ class QuotaProposal:
             "year": self.settings["year"],
             "period": self.settings["period"],
             "reps": int(len(self.annual)),
-            "total_quota_cents": int(self.quotas["quota_cents"].sum()),
+            "total_quota_cents": int(self.quotas.loc[
+                ~self.quotas["rep_id"].isin(list(self.managers)), "quota_cents"].sum()),
             "target_cents": self.target_cents,
         }
         out["total_quota"] = round(out["total_quota_cents"] / 100, 2)
         if self.forecast_total is not None:
             for k in ("mean", "pi_lower", "pi_upper"):
                 out[f"forecast_{k}_cents"] = int(round(float(self.forecast_total[k])))
+        if self.forecast_selection is not None and self.plan_year is not None:
+            sel = self.forecast_selection
+            out.update({"forecast_level": self.plan_year.level, "forecast_model": sel.chosen,
+                        "forecast_backtest_error": (None if not np.isfinite(
+                            sel.backtest_error) else sel.backtest_error),
+                        "forecast_backtests": int(len(sel.backtests)),
+                        "forecast_year_error": sel.year_error,
+                        "forecast_months": sel.months,
+                        "forecast_history_start": str(sel.history_start.date()),
+                        "forecast_history_end": str(
+                            (sel.history_end + pd.offsets.MonthEnd(0)).date())})
         for k, v in f.items():
             if isinstance(v, float) and not np.isfinite(v):
                 v = None
@@ -125,7 +149,8 @@ def load_potential(src: str | Path | pd.DataFrame) -> pd.Series | None:
     """The roster's optional ``potential`` column as floats indexed by ``rep_id``.
 
     Returns None when there is no such column.  Blank or non-numeric or negative values
-    are errors naming the file and line.
+    are errors naming the file and line, except that a manager's (a rep_id another row
+    names as its ``manager_id``) may be blank (NaN).
     """
     name = str(src) if not isinstance(src, pd.DataFrame) else "roster"
     if isinstance(src, pd.DataFrame):
@@ -151,6 +176,11 @@ def load_potential(src: str | Path | pd.DataFrame) -> pd.Series | None:
     text = raw[cols["potential"]].astype("str").str.strip().str.replace(",", "", regex=False)
     values = pd.to_numeric(text, errors="coerce")
     bad = values.isna() | (values < 0) | ~np.isfinite(values.fillna(0))
+    if "manager_id" in cols:  # a manager's potential may be blank (managers are the team)
+        ids = raw[cols["rep_id"]].astype("str").str.strip()
+        managers = ids.isin(raw[cols["manager_id"]].astype("str").str.strip())
+        blank = text.isin(["", "nan", "None", "<NA>"])
+        bad &= ~(managers & blank)
     if bad.any():
         rows = np.flatnonzero(bad.to_numpy())
         raise InputError([Problem(name, "potential must be a non-negative number",
@@ -193,9 +223,11 @@ def _target_cents(value: object) -> int | None:
 
 
 def _rep_set(deals: pd.DataFrame, roster: pd.DataFrame | None, periods: Periods,
-             year_start: pd.Timestamp, roles: Sequence[str] | None) -> pd.DataFrame:
+             year_start: pd.Timestamp, roles: Sequence[str] | None,
+             history_anchor: pd.Timestamp | None = None) -> pd.DataFrame:
+    anchor = year_start if history_anchor is None else history_anchor
     if roster is None:
-        start, end = history_window(year_start)
+        start, end = history_window(anchor)
         d = pd.to_datetime(deals["close_date"])
         ids = deals.loc[((d >= start) & (d <= end)).to_numpy(), "rep_id"].astype("str")
         reps = pd.DataFrame({"rep_id": np.sort(ids.unique())})
@@ -214,7 +246,7 @@ def _rep_set(deals: pd.DataFrame, roster: pd.DataFrame | None, periods: Periods,
         employed = employed & (r["role"].isin(list(roles)).to_numpy())
     if "manager_id" in r:
         managers = r["rep_id"].isin(r["manager_id"].dropna().astype("str")).to_numpy()
-        start, end = history_window(year_start)
+        start, end = history_window(anchor)
         d = pd.to_datetime(deals["close_date"])
         sold = deals.loc[((d >= start) & (d <= end)).to_numpy(), "rep_id"].astype("str")
         employed = employed & (~managers | r["rep_id"].isin(sold).to_numpy())
@@ -235,7 +267,10 @@ def propose_quotas(deals: pd.DataFrame, *, year: int, method: str = "growth",
                    ramp: Sequence[object] | None = None, ramp_months: int = 3,
                    proration: str = "days", roles: Sequence[str] | None = None,
                    forecast_by: str = "company", seasonal: str | None = "add",
-                   alpha: float = 0.1, draws: int = 1000, seed: int = 0) -> QuotaProposal:
+                   alpha: float = 0.1, draws: int = 1000, seed: int = 0,
+                   history_year: int | None = None, annualize: bool = True,
+                   rollup: bool = False, target_percentile: float | None = None
+                   ) -> QuotaProposal:
     """Propose quotas for a plan year from the year before it.
 
     Parameters
@@ -279,9 +314,28 @@ def propose_quotas(deals: pd.DataFrame, *, year: int, method: str = "growth",
     forecast_by : {"company", "region"}
         Level of the forecast target for ``method="forecast"``.
     seasonal : {"add", "mul", None}
-        ETS seasonal component.
+        Kept for compatibility and recorded in the settings; the forecast model is chosen
+        by :func:`spmkit.quota.forecast.select_forecast`.
     alpha, draws, seed :
         Interval level (0.1 -> 90%), simulated years and their seed.
+    target_percentile : float, optional
+        Set the company target at this percentile (0-100) of the calibrated plan-year
+        forecast (:func:`spmkit.quota.forecast.select_forecast`): for ``forecast`` (instead
+        of the mean; company level only) and for ``share``/``potential`` (instead of
+        ``target_cents``).
+    history_year : int, optional
+        The year whose sales are the history (default ``year - 1``).  ``year`` itself is
+        a backtest: quotas set on the sales they are then measured against (a note says
+        so).
+    annualize : bool
+        When the deals cover fewer months of the history year than twelve (from the first
+        month with a deal to the last), scale each rep's history by 12 / months, rounded
+        to the cent (a note says by how much).
+    rollup : bool
+        For plans with ``credit: rollup``: every manager in the roster (anyone another
+        rep names as ``manager_id``) also gets a quota equal to the sum of the quotas of
+        everyone below them, period by period, plus their own when they sell.  Totals and
+        health count individual quotas only.
 
     Returns
     -------
@@ -302,29 +356,63 @@ def propose_quotas(deals: pd.DataFrame, *, year: int, method: str = "growth",
     target = _target_cents(target_cents)
     if target is not None and target < 0:
         raise InputError("settings: the target must not be negative")
-    if method in ("share", "potential") and target is None:
+    if target_percentile is not None:
+        if method == "growth" or target is not None or forecast_by == "region":
+            raise InputError("settings: --target-percentile sets the company target from the "
+                             "forecast: use it with method forecast (company), share or "
+                             "potential, and without --target")
+        if not 0 < float(target_percentile) < 100:
+            raise InputError(f"settings: --target-percentile {target_percentile} must be "
+                             "between 0 and 100")
+    if method in ("share", "potential") and target is None and target_percentile is None:
         raise InputError(f"settings: method {method!r} needs a target to allocate (--target)")
     if method == "forecast" and target is not None:
         raise InputError("settings: method 'forecast' sets the target itself; drop the target")
     deals = to_plan_currency(deals, fx, currency)
     year_start = plan_year_start(year, start_month)
     periods = plan_periods(year_start.date(), period)
-    h_start, h_end = history_window(year_start)
+    h_year = int(year) - 1 if history_year is None else int(history_year)
+    if h_year > int(year):
+        raise InputError(f"settings: history year {h_year} is after plan year {year}")
+    h_anchor = plan_year_start(h_year + 1, start_month)  # the first day after the history
+    h_start, h_end = history_window(h_anchor)
     dates = pd.to_datetime(deals["close_date"])
     if not ((dates >= h_start) & (dates <= h_end)).any():
-        raise InputError(f"history: no deals between {h_start.date()} and {h_end.date()}, the "
-                         f"year before plan year {year}")
-    reps = _rep_set(deals, roster, periods, year_start, roles)
+        which = ("the year before plan year" if h_year == int(year) - 1 else
+                 "the history year, for plan year")
+        raise InputError(f"history: no deals between {h_start.date()} and {h_end.date()}, "
+                         f"{which} {year}")
+    if h_year == int(year):
+        problems.append(f"backtest: the history is the plan year {year} itself "
+                        f"({h_start.date()} .. {h_end.date()}); the quotas are set on the "
+                        "sales they are measured against")
+    elif h_year < int(year) - 1:
+        problems.append(f"history is {h_year}, {int(year) - h_year} years before plan year "
+                        f"{year}")
+    reps = _rep_set(deals, roster, periods, year_start, roles, h_anchor)
     if reps.empty:
         raise InputError(f"roster: no reps employed in plan year {year}")
     ids = pd.Index(reps["rep_id"], dtype="str", name="rep_id")
-    history = rep_history(deals, year_start, ids)
+    history = rep_history(deals, h_anchor, ids)
+    coverage = history_coverage(deals, h_start, h_end)
+    months = coverage["months"]
+    annualized = annualize and 0 < months < coverage["window_months"]
+    if annualized:
+        history = pd.Series(mul_div_round(history.to_numpy(np.int64), 12, months),
+                            index=history.index, name=history.name)
+        problems.append(f"the history covers {months} months ({coverage['first'].date()} .. "
+                        f"{coverage['last'].date()}), not 12: each rep's history is "
+                        f"annualized x 12/{months} (+{Decimal(12 - months) / months:.1%})")
+    elif months < coverage["window_months"]:
+        problems.append(f"the history covers only {months} of {coverage['window_months']} "
+                        "months and is not annualized")
     regions = rep_regions(deals, roster, ids)
     if potential is None and roster is not None and "potential" in roster:
         potential = pd.Series(pd.to_numeric(roster["potential"]).to_numpy(np.float64),
                               index=pd.Index(roster["rep_id"].astype("str"), name="rep_id"))
     if potential is not None:
         potential = potential[~potential.index.duplicated()]
+        potential = potential.fillna(0.0)  # a manager's blank potential (load_potential)
     if weight is None:
         weight = 0 if method == "potential" else 1
     if to_decimal(weight) < 1 and potential is None:
@@ -336,19 +424,31 @@ def propose_quotas(deals: pd.DataFrame, *, year: int, method: str = "growth",
     forecast: ForecastResults | None = None
     forecast_total: pd.Series | None = None
     forecast_frame = pd.DataFrame(columns=["actual", "mean", "pi_lower", "pi_upper"])
-    company = monthly_sales(deals, end=year_start)
+    company = monthly_sales(deals, end=h_anchor)
+    f_start = max(year_start, h_anchor)  # a backtest forecasts the year after its history
+    selection: ForecastSelection | None = None
+    plan_year: PlanYearForecast | None = None
     try:
-        forecast = SalesForecast(company["company"], seasonal=seasonal).fit()
-        forecast_total = forecast.annual(year_start, alpha=alpha, draws=draws, seed=seed)
-        frame = forecast.summary_frame(periods.year_end, alpha=alpha)
+        selection = select_forecast(company["company"])
+        forecast = selection.results
+        plan_year = selection.plan_year(f_start, level=1 - alpha, draws=draws, seed=seed)
+        forecast_total = plan_year.as_series()
+        frame = forecast.summary_frame(max(pd.Timestamp(periods.year_end), f_start
+                                           + pd.DateOffset(years=1) - pd.Timedelta(days=1)),
+                                       alpha=alpha)
         actual = company["company"].astype(np.float64).rename("actual").to_frame()
         forecast_frame = pd.concat([actual, frame]).rename_axis("month")
-        if forecast.note:
-            notes.append(f"forecast: {forecast.note}")
+        if selection.note:
+            notes.append(f"forecast: {selection.note}")
     except (InputError, ValueError, np.linalg.LinAlgError) as exc:
         if method == "forecast":
             raise InputError(f"history: cannot forecast plan year {year}: {exc}") from exc
         notes.append(f"no forecast ({exc}); coverage not computed")
+    if target_percentile is not None:
+        if plan_year is None:
+            raise InputError(f"history: --target-percentile needs a forecast of plan year "
+                             f"{year}, and there is none")
+        target = int(round(plan_year.percentile(target_percentile)))
 
     if method == "growth":
         table = growth_quotas(history, growth=growth, floor=floor, ceiling=ceiling)
@@ -356,19 +456,20 @@ def propose_quotas(deals: pd.DataFrame, *, year: int, method: str = "growth",
         table = share_quotas(int(target), history, potential=potential, weight=weight,
                              floor=floor)
     elif forecast_by == "company":
-        target = int(round(float(forecast_total["mean"])))
+        if target_percentile is None:
+            target = int(round(float(forecast_total["mean"])))
         if target < 0:
             raise InputError("history: the forecast for the plan year is negative")
         table = share_quotas(target, history, potential=potential, weight=weight, floor=floor)
         table["reason"] = table["reason"].str.replace(" target", " forecast target", n=1)
     else:
         table, target = _regional_forecast_quotas(deals, history, regions, potential, weight,
-                                                  floor, year_start, seasonal, alpha, draws,
+                                                  floor, f_start, seasonal, alpha, draws,
                                                   seed, notes)
 
     if isinstance(phasing, str):
-        if phasing == "history":
-            weights = seasonality(deals, periods)
+        if phasing == "history":  # the periods of the year after the history, same shape
+            weights = seasonality(deals, plan_periods(h_anchor.date(), period))
         elif phasing == "even":
             weights = np.ones(periods.count, dtype=np.int64)
         else:
@@ -410,7 +511,11 @@ def propose_quotas(deals: pd.DataFrame, *, year: int, method: str = "growth",
 
     health = quota_health(quotas, annual, deals, year_start,
                           forecast_cents=(float(forecast_total["mean"])
-                                          if forecast_total is not None else None))
+                                          if forecast_total is not None else None),
+                          plan_year=plan_year, history_anchor=h_anchor, seed=seed)
+    managers: tuple[str, ...] = ()
+    if rollup:
+        quotas, annual, managers = _rollup_quotas(quotas, annual, roster, regions, notes)
     settings = {
         "method": method, "year": int(year), "period": period, "start_month": int(start_month),
         "target_cents": target, "growth": str(growth), "floor": None if floor is None
@@ -420,6 +525,10 @@ def propose_quotas(deals: pd.DataFrame, *, year: int, method: str = "growth",
         "ramp_months": ramp_months, "proration": proration, "forecast_by": forecast_by,
         "seasonal": seasonal, "alpha": alpha, "draws": draws, "seed": seed,
         "history_start": str(h_start.date()), "history_end": str(h_end.date()),
+        "history_year": h_year, "history_months": int(months), "annualized": bool(annualized),
+        "rollup": bool(rollup), "target_percentile": target_percentile, "currency": currency,
+        "forecast_model": None if selection is None else selection.chosen,
+        "forecast_months": None if selection is None else selection.months,
     }
     return QuotaProposal(settings=settings, periods=periods,
                          quotas=quotas[["rep_id", "period_index", "period_start", "quota_cents",
@@ -427,7 +536,82 @@ def propose_quotas(deals: pd.DataFrame, *, year: int, method: str = "growth",
                          annual=annual, phasing=w_share,
                          target_cents=None if target is None else int(target),
                          forecast=forecast, forecast_frame=forecast_frame,
-                         forecast_total=forecast_total, notes=tuple(notes), health=health)
+                         forecast_total=forecast_total, notes=tuple(notes), health=health,
+                         managers=managers, forecast_selection=selection, plan_year=plan_year)
+
+
+def _ancestors(roster: pd.DataFrame) -> pd.DataFrame:
+    """Every (rep_id, manager_id) pair where the manager is above the rep, at any depth.
+
+    One merge per level of the manager tree (a handful), never a loop over reps.
+    """
+    r = roster[["rep_id", "manager_id"]].astype("str")
+    edges = r[r["manager_id"].notna() & (r["manager_id"] != "") & (r["manager_id"] != "<NA>")
+              & (r["manager_id"] != "nan")].drop_duplicates()
+    pairs = edges.rename(columns={"manager_id": "ancestor"})
+    frontier = pairs
+    for _ in range(len(edges)):  # bounded by the depth of the tree
+        up = frontier.merge(edges, left_on="ancestor", right_on="rep_id",
+                            suffixes=("", "_up"))[["rep_id", "manager_id"]]
+        up = up.rename(columns={"manager_id": "ancestor"})
+        up = up.merge(pairs, how="left", indicator=True)
+        up = up.loc[up["_merge"] == "left_only", ["rep_id", "ancestor"]]
+        if up.empty:
+            break
+        pairs = pd.concat([pairs, up], ignore_index=True)
+        frontier = up
+    return pairs.reset_index(drop=True)
+
+
+def _rollup_quotas(quotas: pd.DataFrame, annual: pd.DataFrame, roster: pd.DataFrame | None,
+                   regions: pd.Series, notes: list[str]
+                   ) -> tuple[pd.DataFrame, pd.DataFrame, tuple[str, ...]]:
+    """Add each manager's roll-up quota: the sum of the quotas below them, per period."""
+    if roster is None or "manager_id" not in roster:
+        raise InputError("roster: a roll-up quota needs a roster with manager_id")
+    pairs = _ancestors(roster)
+    if pairs.empty:
+        notes.append("roll-up: the roster names no managers")
+        return quotas, annual, ()
+    below = quotas.merge(pairs, on="rep_id")
+    team = (below.groupby(["ancestor", "period_index"], as_index=False)
+            .agg(period_start=("period_start", "first"), quota_cents=("quota_cents", "sum"),
+                 full_quota_cents=("full_quota_cents", "sum"), size=("rep_id", "nunique"))
+            .rename(columns={"ancestor": "rep_id"}))
+    own = quotas.set_index(["rep_id", "period_index"])
+    key = pd.MultiIndex.from_frame(team[["rep_id", "period_index"]])
+    team["quota_cents"] = (team["quota_cents"]
+                           + own["quota_cents"].reindex(key).fillna(0).to_numpy(np.int64))
+    team["full_quota_cents"] = (team["full_quota_cents"]
+                                + own["full_quota_cents"].reindex(key).fillna(0)
+                                .to_numpy(np.int64))
+    team["reason"] = ("roll-up: the sum of the quotas of the " + team["size"].astype("str")
+                      + " people below (credit: rollup)")
+    managers = tuple(sorted(team["rep_id"].unique().tolist()))
+    kept = quotas[~quotas["rep_id"].isin(list(managers))]
+    quotas = (pd.concat([kept, team[list(quotas.columns)]], ignore_index=True)
+              .sort_values(["rep_id", "period_index"], kind="stable").reset_index(drop=True))
+    per_rep = team.groupby("rep_id")["quota_cents"].sum()
+    hist = below.drop_duplicates("rep_id").merge(
+        annual[["rep_id", "history_cents"]], on="rep_id").groupby("ancestor")["history_cents"].sum()
+    extra = pd.DataFrame({
+        "rep_id": list(managers),
+        "region": regions.reindex(list(managers)).fillna("(none)").to_numpy()
+        if len(regions) else "(none)",
+        "history_cents": hist.reindex(list(managers)).fillna(0).to_numpy(np.int64),
+        "potential": np.nan,
+        "annual_cents": per_rep.reindex(list(managers)).to_numpy(np.int64),
+        "quota_cents": per_rep.reindex(list(managers)).to_numpy(np.int64),
+        "reason": "roll-up: the sum of the quotas below (credit: rollup)",
+    })
+    if roster is not None and "region" in roster:
+        reg = roster.set_index(roster["rep_id"].astype("str"))["region"]
+        extra["region"] = reg.reindex(list(managers)).fillna("(none)").astype("str").to_numpy()
+    annual = pd.concat([annual[~annual["rep_id"].isin(list(managers))], extra],
+                       ignore_index=True)
+    notes.append(f"roll-up: {len(managers)} manager(s) get the sum of their team's quotas "
+                 "(not counted again in the total)")
+    return quotas, annual, managers
 
 
 def _regional_forecast_quotas(deals: pd.DataFrame, history: pd.Series, regions: pd.Series,
@@ -442,11 +626,11 @@ def _regional_forecast_quotas(deals: pd.DataFrame, history: pd.Series, regions: 
         members = regions.index[(regions == region).to_numpy()]
         if region not in monthly:
             raise InputError(f"history: region {region!r} has no sales to forecast")
-        result = SalesForecast(monthly[region], seasonal=seasonal, name=region).fit()
+        result = select_forecast(monthly[region], name=region)
         if result.note:
             notes.append(f"forecast {region}: {result.note}")
-        target = int(round(float(result.annual(year_start, alpha=alpha, draws=draws,
-                                               seed=seed)["mean"])))
+        target = int(round(result.plan_year(year_start, level=1 - alpha, draws=draws,
+                                            seed=seed).mean))
         target = max(target, 0)
         total += target
         part = share_quotas(target, history.reindex(members), potential=potential,

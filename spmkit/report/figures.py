@@ -42,6 +42,8 @@ QUOTA_ATTAINMENT_NORM = (0.60, 0.70)
 
 PAYOUT_BINS = ("<50%", "50-100%", "100-150%", "150-200%", ">=200%")
 _PAYOUT_EDGES = np.array([0.5, 1.0, 1.5, 2.0])
+_DASHES = ("-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (3, 1)))
+_MARKERS = ("o", "s", "^", "D", "v", "P")
 CHANGE_BUCKETS = ("Lose over 10%", "Lose up to 10%", "No change", "Gain up to 10%",
                   "Gain over 10%")
 
@@ -133,10 +135,18 @@ def plot_pay_curves(pay_curves: pd.DataFrame, ax: Axes | None = None) -> Axes:
     """
     ax = _axes(ax)
     use_pct = pay_curves["payout_pct_of_target"].notna().any()
-    for i, (name, rows) in enumerate(_plans(pay_curves)):
+    plans = _plans(pay_curves)
+    for i, (name, rows) in enumerate(plans):
         rows = rows.sort_values("attainment")
         y = rows["payout_pct_of_target"] if use_pct else rows["payout_cents"]
-        ax.plot(rows["attainment"], y, label=mpl_text(name), color=f"C{i}", linewidth=2)
+        # curves that coincide stay distinguishable: each plan has its own dash pattern and
+        # marker, markers staggered along the curve, the earlier plans drawn wider beneath
+        n = max(len(rows), 1)
+        ax.plot(rows["attainment"], y, label=mpl_text(name), color=f"C{i}",
+                linewidth=2 + 1.5 * (len(plans) - 1 - i), linestyle=_DASHES[i % len(_DASHES)],
+                marker=_MARKERS[i % len(_MARKERS)], markersize=6,
+                markevery=(i % 4 * max(n // 16, 1), max(n // 4, 1)), zorder=2 + i,
+                alpha=0.9)
     ax.xaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
     if use_pct:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))

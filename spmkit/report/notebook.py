@@ -187,7 +187,8 @@ def _kernel_options(workdir: Path) -> dict[str, Any]:
 
 
 def run_notebook(notebook: str, parameters: Mapping[str, Any], out_dir: str | Path, *,
-                 audience: str = "executive", start_timeout: int = 60) -> dict[str, Path]:
+                 audience: str = "executive", start_timeout: int = 60,
+                 report: Any = None) -> dict[str, Path]:
     """Execute a shipped notebook with Papermill and write its report into ``out_dir``.
 
     Parameters
@@ -206,6 +207,10 @@ def run_notebook(notebook: str, parameters: Mapping[str, Any], out_dir: str | Pa
     audience
         ``"executive"`` (aggregates only; Papermill's parameters are stripped from the
         saved ``report.ipynb``) or ``"analyst"``.
+    report
+        A :class:`spmkit.report.compose.Report` already built (when the notebook takes a
+        ``report_path``): written to the run's private folder for the kernel to display,
+        so the plans are not credited again; never part of the output.
 
     Returns
     -------
@@ -236,6 +241,10 @@ def run_notebook(notebook: str, parameters: Mapping[str, Any], out_dir: str | Pa
         files = {"metrics": stage / "metrics.json"}
         if "metrics_path" in declared:
             params["metrics_path"] = str(files["metrics"])
+        if report is not None and "report_path" in declared:
+            from spmkit.report.compose import save_report
+
+            params["report_path"] = str(save_report(report, cwd / "report.pickle"))
         if "tables_path" in declared:
             files["tables"] = stage / "tables.xlsx"
             params["tables_path"] = str(files["tables"])

@@ -11,6 +11,8 @@ A manifest::
     reports:
       - name: ae-2026             # folder name: letters, digits, '.', '_', '-'
         data: data                # data folder (deals, quotas, roster, ...)
+        mapping: crm.yaml         # optional: a mapping of your own files, with or
+                                  # instead of data (its tables replace data's)
         baseline: scenarios/baseline.yaml
         scenarios: [scenarios/accelerator.yaml]
         audience: executive       # or analyst (default executive)
@@ -28,11 +30,11 @@ no empty folders.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -58,11 +60,14 @@ DEFAULT_TITLE = "Compensation plan scenarios"
 
 
 def validate_report_inputs(data: str | Path, baseline: str | Path,
-                           scenarios: Sequence[str | Path]) -> list[str]:
+                           scenarios: Sequence[str | Path],
+                           warnings: list | None = None) -> list[str]:
     """Check a report's inputs without starting a kernel; return the plan names.
 
     Loads the data folder (:func:`spmkit.tables.load_data_dir`), loads every plan and runs
     :func:`spmkit.payout.calculate` on each, so bad input fails fast with one message.
+    When ``warnings`` is a list, the runs' warnings (:func:`spmkit.checks.run_warnings`)
+    are appended to it.
 
     Raises
     ------
@@ -92,17 +97,26 @@ def validate_report_inputs(data: str | Path, baseline: str | Path,
                                     "names", where="plan"))
         names[plan.plan] = path
         try:
-            calculate(plan, inputs)
+            result = calculate(plan, inputs)
         except SpmkitError as exc:
             raise type(exc)([f"{path}: {p}" if isinstance(p, str) else p
                              for p in exc.problems]) from None
+        if warnings is not None:
+            from spmkit.checks import run_warnings
+
+            warnings.extend(run_warnings(plan, inputs, result, plan_source=str(path)))
     return list(names)
 
 
 def build_report(data: str | Path, baseline: str | Path, scenarios: Sequence[str | Path],
                  out: str | Path, *, audience: str = "executive", draws: int = 2000,
-                 seed: int = 0, title: str | None = None) -> dict[str, Path]:
+                 seed: int = 0, title: str | None = None, mapping: str | Path | None = None,
+                 on_warnings: Callable[[list], None] | None = None,
+                 margin: float | None = None) -> dict[str, Path]:
     """Validate the inputs, then run the scenario report notebook into ``out``.
+
+    ``margin`` (gross margin on an extra dollar of sales, in (0, 1]) adds each scenario's
+    break-even sales uplift to the report.
 
     Parameters
     ----------
@@ -119,6 +133,12 @@ def build_report(data: str | Path, baseline: str | Path, scenarios: Sequence[str
         Monte Carlo draws and seed.
     title
         Report title.
+    mapping
+        A mapping file (:mod:`spmkit.mapping`): its tables, with the other tables of
+        ``data`` (which may then be None).
+    on_warnings
+        Called with the runs' warnings (:func:`spmkit.checks.run_warnings`) once the inputs
+        are checked, before the notebook runs; it may raise to stop the report.
 
     Returns
     -------
@@ -129,7 +149,26 @@ def build_report(data: str | Path, baseline: str | Path, scenarios: Sequence[str
         raise SpmkitError(f"audience {audience!r}: must be one of {', '.join(AUDIENCES)}")
     if draws < 1:
         raise SpmkitError(f"draws {draws}: must be at least 1")
-    validate_report_inputs(data, baseline, scenarios)
+    from spmkit.mapping import mapped_data_dir
+    from spmkit.report.compose import build_from_files
+
+    with mapped_data_dir(data, mapping) as (folder, imported):
+        found: list = list(imported.warnings) if imported else []
+        # every input is checked and each plan credited and measured once, here, before
+        # any kernel starts; the warnings come from the same runs; the notebook displays it
+        report = build_from_files(folder, baseline, scenarios, audience=audience,
+                                  draws=draws, seed=seed, title=title or DEFAULT_TITLE,
+                                  warnings=found if on_warnings is not None else None,
+                                  margin=margin)
+        if on_warnings is not None:
+            on_warnings(found)
+        return _run_report(folder, baseline, scenarios, out, audience=audience, draws=draws,
+                           seed=seed, title=title, report=report)
+
+
+def _run_report(data: Path, baseline: str | Path, scenarios: Sequence[str | Path],
+                out: str | Path, *, audience: str, draws: int, seed: int,
+                title: str | None, report: Any) -> dict[str, Path]:
     params = {
         "data_dir": str(Path(data).resolve()),
         "baseline": str(Path(baseline).resolve()),
@@ -138,7 +177,7 @@ def build_report(data: str | Path, baseline: str | Path, scenarios: Sequence[str
         "seed": int(seed),
         "title": title or DEFAULT_TITLE,
     }
-    return run_notebook(REPORT_NOTEBOOK, params, out, audience=audience)
+    return run_notebook(REPORT_NOTEBOOK, params, out, audience=audience, report=report)
 
 
 class _Strict(BaseModel):
@@ -149,7 +188,8 @@ class ReportSpec(_Strict):
     """One named report of a manifest (paths as written, relative to the manifest)."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)
-    data: str
+    data: str | None = None
+    mapping: str | None = None  # a mapping file (docs/mapping.md); with or instead of data
     baseline: str
     scenarios: tuple[str, ...] = ()
     audience: Literal["executive", "analyst"] = "executive"
@@ -284,10 +324,16 @@ def run_manifest(path: str | Path, *, run_date: date | None = None,
     for spec in manifest.reports:
         folder = base / (spec.out or manifest.out) / day / spec.name
         try:
+            if spec.data is None and spec.mapping is None:
+                raise InputError(Problem(str(path), "a report needs 'data' (a folder), "
+                                         "'mapping' (a mapping file) or both",
+                                         where=spec.name))
             files = build_report(
-                base / spec.data, base / spec.baseline, [base / s for s in spec.scenarios],
+                base / spec.data if spec.data is not None else None, base / spec.baseline,
+                [base / s for s in spec.scenarios],
                 folder, audience=spec.audience, draws=spec.draws, seed=spec.seed,
                 title=spec.title or spec.name,
+                mapping=base / spec.mapping if spec.mapping is not None else None,
             )
             outcomes.append(RunOutcome(spec.name, "ok", folder, files["html"]))
         except SpmkitError as exc:

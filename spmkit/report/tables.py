@@ -23,7 +23,7 @@ import pandas as pd
 
 from spmkit.errors import SpmkitError
 from spmkit.money import money_text as money
-from spmkit.scenario.metrics import movers, segment_labels, top_fifth
+from spmkit.scenario.metrics import movers, segment_labels, top_decile, top_fifth
 
 if TYPE_CHECKING:
     from spmkit.scenario import Comparison
@@ -225,6 +225,10 @@ def suppress_small_groups(segments: pd.DataFrame, *, min_reps: int = 5,
 #: share or a distribution).
 MIN_GROUP_REPS = 5
 
+#: Fewest payees for which an executive sees ``leverage`` (the 90th-percentile payee's pay
+#: over the median's, both interpolated between neighbours).
+LEVERAGE_MIN_REPS = 20
+
 #: Headline columns that count reps: the only per-plan figures an executive sees of a plan
 #: paying fewer than the minimum group of reps.
 _COUNT_COLUMNS = ("plan", "reps", "reps_without_quota")
@@ -383,12 +387,19 @@ def report_tables(comparison: Comparison, audience: str = "executive", *,
     names = headline["plan"].astype("str")
     plan_hidden = ~names.isin(shown).to_numpy()
     top_hidden = names.isin([p for p in plans if ("top_fifth", p) in hidden]).to_numpy()
+    decile_hidden = names.isin([p for p in plans if ("top_decile", p) in hidden]).to_numpy()
+    # leverage compares two percentiles of individual pay: shown on enough reps only
+    few = names.isin([p for p in plans if system.payees[p] < LEVERAGE_MIN_REPS]).to_numpy()
     for col in headline.columns:
         if col in _COUNT_COLUMNS:
             continue
         mask = plan_hidden.copy()
         if col == "top_fifth_payout_share":
             mask |= top_hidden
+        if col == "top_decile_payout_share":
+            mask |= decile_hidden
+        if col == "leverage":
+            mask |= few
         if col in _DELTA_COLUMNS and not shown_plan[base]:
             mask[:] = True
         if mask.any():
@@ -434,6 +445,10 @@ def _with_missing(values: pd.Series, mask: np.ndarray) -> pd.Series:
     return values.mask(mask)
 
 
+#: Which figures complementary suppression hides first: segments, then top/rest shares.
+_PRIORITY = {"segment": 0, "top": 1, "rest": 1, "topd": 1, "restd": 1}
+
+
 class _FigureSystem:
     """The pay sums an executive report could show, as sets of reps, and the display
     units (headline row, top-fifth share, segment row) that show them.
@@ -468,6 +483,10 @@ class _FigureSystem:
             figures[("rest", plan)] = frozenset(ids[has_q & ~top])
             units[("headline", plan)] = [("total", plan)]
             units[("top_fifth", plan)] = [("top", plan), ("rest", plan)]
+            decile = top_decile(rows).to_numpy(bool)
+            figures[("topd", plan)] = frozenset(ids[decile])
+            figures[("restd", plan)] = frozenset(ids[~decile])
+            units[("top_decile", plan)] = [("topd", plan), ("restd", plan)]
             for by in label:
                 if by in rows.columns:
                     label[by].update(zip(ids, segment_labels(rows[by]), strict=True))
@@ -498,8 +517,8 @@ class _FigureSystem:
                 hidden.add(unit)
             elif any(self._small(k) for k in keys):
                 hidden.add(unit)
-            elif unit[0] == "top_fifth" and min(len(self.figures[k]) for k in keys) \
-                    < self.min_reps:
+            elif unit[0] in ("top_fifth", "top_decile") and min(
+                    len(self.figures[k]) for k in keys) < self.min_reps:
                 hidden.add(unit)
         return hidden
 
@@ -517,7 +536,7 @@ class _FigureSystem:
             if leak is None:
                 return hidden
             figure = min(leak, key=lambda k: (
-                {"segment": 0, "top": 1, "rest": 1}.get(k[0], 2), len(self.figures[k]),
+                _PRIORITY.get(k[0], 2), len(self.figures[k]),
                 sum(k in keys for u, keys in self.units.items() if u not in hidden), k))
             hidden |= {u for u, keys in self.units.items() if figure in keys}
 
@@ -568,7 +587,7 @@ def escape_markdown(text: object) -> str:
     return escaped.replace(":", "&#58;")
 
 
-_NUMERIC_TEXT = re.compile(r"^[-+]?[\d,]+(\.\d+)?%?( \([-+]?[\d,]+(\.\d+)?%\))?$")
+_NUMERIC_TEXT = re.compile(r"^[-+]?[\d,]+(\.\d+)?[KMBx%]?( \([-+]?[\d,]+(\.\d+)?%\))?$")
 
 
 def html_table(frame: pd.DataFrame, *, index: bool = False) -> str:

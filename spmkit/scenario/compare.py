@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from spmkit.errors import SpmkitError
-from spmkit.payout import Result, calculate, prepare
+from spmkit.payout import Prepared, Result, calculate, measure
 from spmkit.plan import Plan
 from spmkit.scenario.curve import (
     DEFAULT_CURVE_QUOTA_CENTS,
@@ -20,13 +20,15 @@ from spmkit.scenario.curve import (
 )
 from spmkit.scenario.metrics import (
     attainment_bands,
+    executive_metrics,
     kpis,
     movers,
     rep_deltas,
     rep_outcomes,
     segment_deltas,
 )
-from spmkit.scenario.risk import monte_carlo, risk_summary, sensitivity
+from spmkit.scenario.risk import risk_summary, sensitivity, simulate
+from spmkit.scenario.stress import break_even_uplift, marginal_cost
 from spmkit.tables import Inputs
 
 __all__ = ["Comparison", "compare"]
@@ -47,9 +49,19 @@ class Comparison:
     results : dict
         Plan name -> :class:`spmkit.payout.Result`.
     headline : DataFrame
-        One row per plan: ``plan``, every :func:`~spmkit.scenario.kpis` key, ``delta_cents``
-        (int, total payout minus the baseline's), ``delta_pct`` (float; NaN when the
-        baseline pays 0), ``p10_cents, p50_cents, p90_cents`` (int, simulated total cost).
+        One row per plan: ``plan``, every :func:`~spmkit.scenario.kpis` key and every
+        :func:`~spmkit.scenario.metrics.executive_metrics` key, with ``cost_of_sales`` on
+        bookings (each deal once) and ``cost_of_sales_on_credit`` on credited revenue
+        (roll-ups and overlays count a deal again); ``delta_cents`` (int, total payout
+        minus the baseline's), ``delta_pct`` (float; NaN when the baseline pays 0),
+        ``p10_cents, p50_cents, p90_cents`` (int, simulated total cost) and
+        ``revenue_p10_cents, revenue_p50_cents, revenue_p90_cents`` (int, simulated
+        bookings), ``cost_of_sales_p10/_p50/_p90`` (float) and
+        ``cost_at_p10_revenue_cents, cost_at_p90_revenue_cents`` (int: the cost in a weak
+        and in a strong year; :func:`~spmkit.scenario.risk_summary`).
+        ``reps_at_cap``, ``reps_below_threshold`` and ``base_salary_cents`` are nullable
+        (``Int64``): missing when the plan has no cap or threshold, or the roster no base
+        salary.
     bands : DataFrame
         ``plan, band, reps, share`` (:func:`~spmkit.scenario.attainment_bands`).
     outcomes : DataFrame
@@ -80,6 +92,9 @@ class Comparison:
     simulations: pd.DataFrame
     risk: pd.DataFrame
     pay_curves: pd.DataFrame
+    #: What the Monte Carlo simulated and its calibration
+    #: (:class:`spmkit.scenario.risk.RiskModel`), for the report to state.
+    risk_model: Any = None
 
     @property
     def baseline(self) -> str:
@@ -175,12 +190,42 @@ def _long(frames: list[tuple[str, pd.DataFrame]], extra: dict[str, Any] | None =
     return out
 
 
+_INTS = ("reps", "reps_without_quota", "reps_losing_over_10pct")
+#: Headline counts and amounts that are missing when a plan has no such thing (no cap, no
+#: threshold, no base salary in the roster).
+_OPTIONAL_INTS = ("reps_at_cap", "reps_below_threshold", "base_salary_cents",
+                  "break_even_bookings_cents")
+
+
+def _prepared(plan: Plan, grid: Any) -> Prepared:
+    """The what-if engine on a grid already measured (and earned, by ``calculate``), so the
+    plan is not credited a second time: :class:`spmkit.payout.Prepared` without its
+    constructor's own ``measure``."""
+    return Prepared(plan, grid=grid)
+
+
+def _break_even(plan: Plan, baseline: Plan, inputs: Inputs, margin: float | None,
+                prep: Prepared, base_prep: Prepared, *, is_baseline: bool) -> dict[str, Any]:
+    """``break_even_uplift`` and ``break_even_bookings_cents`` of a scenario (empty without a
+    margin; missing for the baseline)."""
+    if margin is None:
+        return {}
+    if is_baseline:
+        return {"break_even_uplift": math.nan, "break_even_bookings_cents": pd.NA}
+    found = break_even_uplift(plan, baseline, inputs, float(margin), prepared=prep,
+                              baseline_prepared=base_prep)
+    extra = found["extra_bookings_cents"]
+    return {"break_even_uplift": float(found["uplift"]),
+            "break_even_bookings_cents": pd.NA if extra is None else int(extra)}
+
+
 def compare(baseline: Plan, scenarios: Plan | Sequence[Plan] | Mapping[str, Plan],
             inputs: Inputs, *, draws: int = 2000, seed: int = 0,
             changes: np.ndarray | None = None,
             curve_attainment: np.ndarray | None = None,
             curve_target_incentive_cents: int | None = None,
-            curve_quota_cents: int | None = None) -> Comparison:
+            curve_quota_cents: int | None = None,
+            margin: float | None = None) -> Comparison:
     """Run the baseline and each scenario on the same inputs and line them up.
 
     Parameters
@@ -197,6 +242,11 @@ def compare(baseline: Plan, scenarios: Plan | Sequence[Plan] | Mapping[str, Plan
         for every plan).
     changes : array, optional
         Sales changes for :func:`~spmkit.scenario.sensitivity`.
+    margin : float, optional
+        Gross margin on an extra dollar of sales: with it, each scenario's headline has
+        ``break_even_uplift`` and ``break_even_bookings_cents``, the sales uplift it must
+        buy to pay for its extra cost (:func:`~spmkit.scenario.stress.break_even_uplift`;
+        0 when it costs no more; NaN/None when no uplift up to 100% pays for it).
     curve_attainment, curve_target_incentive_cents, curve_quota_cents : optional
         Pay curve points and the synthetic rep's annual target incentive and quota
         (default: the medians of the baseline's payees with one).
@@ -206,26 +256,62 @@ def compare(baseline: Plan, scenarios: Plan | Sequence[Plan] | Mapping[str, Plan
     Comparison
     """
     named = _named(baseline, scenarios)
-    results = {name: calculate(plan, inputs) for name, plan in named}
+    results: dict[str, Result] = {}
+    prepared: dict[str, Prepared] = {}
+    for name, plan in named:  # each plan credited and measured here, once for the report
+        try:
+            measured = measure(plan, inputs)
+            results[name] = calculate(plan, inputs, measured=measured)
+            prepared[name] = _prepared(plan, measured[0])
+        except SpmkitError as exc:  # say which plan the inputs do not fit
+            problems = getattr(exc, "problems", None)
+            if not problems:
+                raise
+            raise type(exc)([f"plan {name!r}: {p}" if isinstance(p, str) else p
+                             for p in problems]) from None
     base_name = named[0][0]
     base = results[base_name]
+    base_outcomes = rep_outcomes(base)
     t_def, q_def = _curve_basis(base)
     ti = t_def if curve_target_incentive_cents is None else int(curve_target_incentive_cents)
     quota = q_def if curve_quota_cents is None else int(curve_quota_cents)
 
     rows, sens, sims, risks, curves = [], [], [], [], []
     base_total = base.total_payout_cents
+    # one set of simulated years for every plan (common random numbers)
+    simulation = simulate([plan for _, plan in named], inputs, draws=draws, seed=seed)
     for name, plan in named:
         res = results[name]
-        prep = prepare(plan, inputs)
-        mc = monte_carlo(plan, inputs, draws=draws, seed=seed, prepared=prep)
-        risk = risk_summary(mc)
+        prep = prepared[name]
+        run = simulation.run(plan, inputs, prepared=prep, name=name, credits=res.credits)
+        mc = run.draws
+        risk = risk_summary(run)
         k = kpis(res)
+        marginal = marginal_cost(plan, inputs, prepared=prep)
+        ex = executive_metrics(res, prep, bookings_cents=int(marginal["bookings_cents"]),
+                               marginal_cost_of_sales=float(
+                                   marginal["marginal_cost_of_sales"]),
+                               baseline_outcomes=base_outcomes, roster=inputs.roster)
         total = int(k["total_payout_cents"])
-        row = {"plan": name, **k.to_dict(), "delta_cents": total - base_total,
+        booked = [int(risk[f"revenue_p{q}"]) for q in (10, 50, 90)]
+        row = {"plan": name, **k.to_dict(),
+               "cost_of_sales_on_credit": k["cost_of_sales"],
+               **ex.to_dict(),
+               "cost_of_sales": ex["cost_of_sales_on_bookings"],
+               "delta_cents": total - base_total,
                "delta_pct": (total - base_total) / base_total if base_total else math.nan,
+               **_break_even(plan, named[0][1], inputs, margin, prep, prepared[base_name],
+                             is_baseline=name == base_name),
                "p10_cents": int(risk["p10"]), "p50_cents": int(risk["p50"]),
-               "p90_cents": int(risk["p90"])}
+               "p90_cents": int(risk["p90"]),
+               "revenue_p10_cents": booked[0], "revenue_p50_cents": booked[1],
+               "revenue_p90_cents": booked[2],
+               "cost_of_sales_p10": float(risk["cost_of_sales_p10"]),
+               "cost_of_sales_p50": float(risk["cost_of_sales_p50"]),
+               "cost_of_sales_p90": float(risk["cost_of_sales_p90"]),
+               "cost_at_p10_revenue_cents": int(risk["cost_at_p10_revenue"]),
+               "cost_at_p90_revenue_cents": int(risk["cost_at_p90_revenue"])}
+        row.pop("cost_of_sales_on_bookings")
         rows.append(row)
         sens.append((name, sensitivity(plan, inputs, changes, prepared=prep)))
         sims.append((name, mc))
@@ -236,7 +322,9 @@ def compare(baseline: Plan, scenarios: Plan | Sequence[Plan] | Mapping[str, Plan
     headline = pd.DataFrame(rows)
     headline["plan"] = headline["plan"].astype("str")
     for col in headline.columns:
-        if col.endswith("_cents") or col in ("reps", "reps_without_quota"):
+        if col in _OPTIONAL_INTS:
+            headline[col] = headline[col].astype("Int64")
+        elif col.endswith("_cents") or col in _INTS:
             headline[col] = headline[col].astype(np.int64)
         elif col != "plan":
             headline[col] = headline[col].astype(np.float64)
@@ -264,4 +352,5 @@ def compare(baseline: Plan, scenarios: Plan | Sequence[Plan] | Mapping[str, Plan
         simulations=_long(sims),
         risk=risk_frame,
         pay_curves=_long(curves),
+        risk_model=simulation.model,
     )

@@ -30,6 +30,7 @@ __all__ = [
     "BAND_KEYS",
     "attainment_bands",
     "band_index",
+    "executive_metrics",
     "kpis",
     "movers",
     "outcome_deltas",
@@ -38,6 +39,7 @@ __all__ = [
     "segment_deltas",
     "segment_labels",
     "segment_totals",
+    "top_decile",
     "top_fifth",
 ]
 
@@ -364,3 +366,148 @@ def movers(deltas: pd.DataFrame, n: int = 5) -> pd.DataFrame:
     losses = deltas[deltas["delta_cents"] < 0].sort_values(["delta_cents", "rep_id"]).head(n)
     return pd.concat([gains.assign(direction="gain"), losses.assign(direction="loss")],
                      ignore_index=True)
+
+
+# --- the questions executives ask -------------------------------------------------------
+
+#: Keys of :func:`executive_metrics`, in the order a report shows them.
+EXECUTIVE_KEYS = (
+    "bookings_cents", "credited_cents", "cost_of_sales_on_bookings", "marginal_cost_of_sales",
+    "top_decile_payout_share", "leverage", "reps_at_cap", "reps_below_threshold",
+    "payout_vs_target", "base_salary_cents", "total_comp_cost_of_sales",
+    "reps_losing_over_10pct",
+)
+
+def top_decile(outcomes: pd.DataFrame) -> pd.Series:
+    """The payees forming the "top decile" of pay: the ceil(n/10) best paid of the n payees
+    (ties by ``rep_id``).  Boolean Series on ``outcomes``' index."""
+    mask = pd.Series(False, index=outcomes.index)
+    if len(outcomes):
+        top = max(1, math.ceil(len(outcomes) / 10))
+        ranked = outcomes.sort_values(["payout_cents", "rep_id"], ascending=[False, True],
+                                      kind="stable")
+        mask[ranked.index[:top]] = True
+    return mask
+
+
+def _base_salary(result, roster: pd.DataFrame | None) -> int | None:
+    """Payees' annual base salary prorated by days employed (cents); None without one."""
+    if roster is None or "base_salary_cents" not in roster.columns:
+        return None
+    salary = roster.set_index("rep_id")["base_salary_cents"]
+    if salary.isna().all():
+        return None
+    reps = result.reps.copy()
+    reps["target_incentive_cents"] = salary.reindex(reps["rep_id"]).to_numpy()
+    return int(_prorated_ti(reps, result).sum())
+
+
+def _reps_at_cap(prepared) -> int | None:
+    """Payees whose plan-year earnings reached a component's cap (None: no cap)."""
+    from spmkit.grid import EXACT, cap_cents
+    from spmkit.payout import earn
+
+    grid = prepared.grid
+    capped = [c for c in grid.plan.components if c.cap is not None]
+    if not capped:
+        return None
+    earned = earn(grid, EXACT)
+    hit = np.zeros(len(grid.rep_ids), dtype=bool)
+    for comp in capped:  # components, not reps
+        cap = cap_cents(comp, grid)
+        to_date = earned[comp.id].to_date.astype(np.int64)
+        hit |= (cap > 0) & (to_date[:, -1] >= cap)
+    return int(hit.sum())
+
+
+def plan_threshold(plan) -> float | None:
+    """The lowest attainment threshold any component of ``plan`` sets (a fraction of
+    quota below which that component pays nothing); None when none sets one."""
+    values = [float(t) for c in plan.components
+              if c.uses_attainment and (t := c.threshold()) is not None and float(t) > 0]
+    return min(values) if values else None
+
+
+def executive_metrics(result, prepared, *, bookings_cents: int,
+                      marginal_cost_of_sales: float,
+                      baseline_outcomes: pd.DataFrame | None = None,
+                      roster: pd.DataFrame | None = None) -> pd.Series:
+    """The figures a CFO asks of one plan, from one engine run.
+
+    Parameters
+    ----------
+    result : spmkit.payout.Result
+    prepared : spmkit.payout.Prepared
+        The same plan measured for what-ifs (``prepare(plan, inputs)``): its grid gives the
+        caps.
+    bookings_cents : int
+        The plan year's bookings, each deal once
+        (:func:`spmkit.scenario.stress.bookings_cents`).
+    marginal_cost_of_sales : float
+        :func:`spmkit.scenario.stress.marginal_cost`'s figure (cost at sales +5% minus
+        cost at -5%, over 10% of bookings).
+    baseline_outcomes : DataFrame, optional
+        :func:`rep_outcomes` of the baseline, for ``reps_losing_over_10pct`` (0 without).
+    roster : DataFrame, optional
+        The loaded roster (``base_salary_cents``) for the total cost with base salary.
+
+    Returns
+    -------
+    Series
+        Object dtype, keys :data:`EXECUTIVE_KEYS`:
+
+        - ``bookings_cents``: as given.
+        - ``credited_cents``: credit of all payees, roll-ups and overlays included.
+        - ``cost_of_sales_on_bookings``: total payout / bookings.
+        - ``marginal_cost_of_sales``: as given.
+        - ``top_decile_payout_share``: payout of the :func:`top_decile` / total payout.
+        - ``leverage``: the 90th percentile of payees' payout as a multiple of their target
+          incentive over the median (payees with a target; linear interpolation).
+        - ``reps_at_cap``: payees whose year reached a component's cap (None: no cap).
+        - ``reps_below_threshold``: payees with a quota whose plan-year attainment is below
+          :func:`plan_threshold` (None: no threshold).
+        - ``payout_vs_target``: total payout / the target-incentive pool (prorated).
+        - ``base_salary_cents`` and ``total_comp_cost_of_sales``: (payout + prorated base
+          salary) / bookings; None when the roster has no base salary.
+        - ``reps_losing_over_10pct``: payees of the baseline paid over 10% less here.
+    """
+    o = rep_outcomes(result)
+    total = int(o["payout_cents"].sum())
+    bookings = int(bookings_cents)
+    credited = int(result.attainment["credit_cents"].sum())
+    mcos = float(marginal_cost_of_sales)
+    top = top_decile(o).to_numpy()
+    share = _ratio(int(o.loc[top, "payout_cents"].sum()), total) if len(o) else math.nan
+    pct = o["payout_pct_of_target"].dropna().to_numpy(np.float64)
+    if len(pct) >= 2 and np.median(pct) > 0:
+        p90, p50 = np.percentile(pct, [90, 50])
+        leverage = float(p90 / p50)
+    else:
+        leverage = math.nan
+    threshold = plan_threshold(result.plan)
+    has_q = o["quota_cents"].to_numpy() > 0
+    below = None
+    if threshold is not None:
+        below = int((has_q & (o["attainment"].fillna(0).to_numpy() < threshold)).sum())
+    target = int(o["target_incentive_cents"].sum())
+    salary = _base_salary(result, roster)
+    losing = 0
+    if baseline_outcomes is not None:
+        d = outcome_deltas(baseline_outcomes, o)
+        losing = int(((d["baseline_payout_cents"] > 0) & (d["delta_pct"] < -0.10)).sum())
+    values = {
+        "bookings_cents": bookings,
+        "credited_cents": credited,
+        "cost_of_sales_on_bookings": _ratio(total, bookings),
+        "marginal_cost_of_sales": mcos,
+        "top_decile_payout_share": share,
+        "leverage": leverage,
+        "reps_at_cap": _reps_at_cap(prepared),
+        "reps_below_threshold": below,
+        "payout_vs_target": _ratio(total, target),
+        "base_salary_cents": salary,
+        "total_comp_cost_of_sales": (math.nan if salary is None
+                                     else _ratio(total + salary, bookings)),
+        "reps_losing_over_10pct": losing,
+    }
+    return pd.Series(values, dtype=object, name=result.plan.plan)
