@@ -103,7 +103,8 @@ def large(draws: int, reps: int, workers: int = 1) -> None:
 def report_default() -> None:
     import subprocess
 
-    scenarios = sorted(p for p in (ROOT / "scenarios").glob("*.yaml") if p.stem != "baseline")
+    scenarios = sorted(p for p in (ROOT / "scenarios").glob("*.yaml")
+                       if p.stem not in ("baseline", "se_overlay"))  # se_overlay pays beside
     with tempfile.TemporaryDirectory(prefix="spmkit-mc-bench-") as tmp:
         data = Path(tmp) / "data"
         subprocess.run([sys.executable, "-m", "spmkit.cli", "sample", "--out", str(data)],
