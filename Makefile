@@ -21,8 +21,9 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) -q
 
 demo: $(STAMP)
-	$(BIN)/spmkit sample --out $(DEMO)/data
-	$(BIN)/spmkit calc --plan scenarios/baseline.yaml --deals $(DEMO)/data/deals.csv \
+	$(BIN)/spmkit sample --solution-engineers --role-change --out $(DEMO)/data
+	$(BIN)/spmkit calc --plan scenarios/baseline.yaml --plan scenarios/se_overlay.yaml \
+	  --deals $(DEMO)/data/deals.csv \
 	  --quotas $(DEMO)/data/quotas.csv --roster $(DEMO)/data/roster.csv \
 	  --splits $(DEMO)/data/splits.csv --fx $(DEMO)/data/fx.csv --out $(DEMO)/calc
 	$(BIN)/spmkit report --data $(DEMO)/data --baseline scenarios/baseline.yaml \
