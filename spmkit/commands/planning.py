@@ -1,6 +1,7 @@
 """``spmkit capacity`` (capacity, gap to target and hiring plan), ``spmkit territory``
-(balanced territories, their quotas and overlay quotas) and ``spmkit sample-accounts``
-(an accounts table for the sample org).  Thin: all the work is in spmkit.planning."""
+(balanced territories, their quotas and overlay quotas), ``spmkit sample-accounts``
+(an accounts table for the sample org) and ``spmkit outlook`` (the year's projected
+attainment and payouts).  Thin: all the work is in spmkit.planning."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from spmkit.errors import InputError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``capacity``, ``territory`` and ``sample-accounts`` subcommands."""
+    """Add the ``capacity``, ``territory``, ``sample-accounts`` and ``outlook`` subcommands."""
     c = subparsers.add_parser(
         "capacity", help="capacity by quarter, the gap to target and the hires to close it",
         description="Ramped rep equivalents, capacity (with a P10-P90 range), the gap to "
@@ -110,6 +111,34 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     s.add_argument("--seed", type=int, default=7)
     s.add_argument("--out", required=True, metavar="FILE", help="accounts file (.csv)")
     s.set_defaults(func=run_sample_accounts)
+
+    o = subparsers.add_parser(
+        "outlook", help="where attainment and payouts are heading at an as-of date",
+        description="Project each rep's year-end attainment and the plan's payouts (the "
+                    "accrual, P10/P50/P90) from the deals closed by --as-of, the open "
+                    "pipeline (opportunities.csv, when present) weighted by calibrated win "
+                    "rates, and run-rate; the engine pays every simulated year. Optionally "
+                    "compare switching to --plan-b at --switch-date. See docs/planning.md.")
+    o.add_argument("--plan", required=True, metavar="P", help="the plan in force (YAML)")
+    o.add_argument("--data", required=True, metavar="DIR",
+                   help="folder with deals.csv and optional quotas, roster, splits, fx and "
+                        "opportunities .csv")
+    o.add_argument("--opportunities", default=None, metavar="O",
+                   help="opportunities file (default DIR/opportunities.csv when present)")
+    o.add_argument("--as-of", required=True, metavar="DATE",
+                   help="the last day whose deals are known (inside the plan year)")
+    o.add_argument("--draws", type=int, default=500, help="simulated years (default 500)")
+    o.add_argument("--seed", type=int, default=0)
+    o.add_argument("--threshold", default="0.5",
+                   help="attainment below which a rep is at risk (default 0.5)")
+    o.add_argument("--plan-b", default=None, metavar="P",
+                   help="compare switching to this plan mid-year")
+    o.add_argument("--switch-date", default=None, metavar="DATE",
+                   help="first day of plan B (default 1 July, or plan B's effective start)")
+    o.add_argument("--out", default=None, metavar="DIR",
+                   help="write reps.csv, draws.csv, win_rates.csv, stage_rates.csv, "
+                        "cycle_times.csv, (switch.csv) and metrics.json here")
+    o.set_defaults(func=run_outlook)
 
 
 # --------------------------------------------------------------------------- parsing
@@ -340,8 +369,10 @@ def run_territory(args: argparse.Namespace) -> int:
                          "territory quotas)")
     if args.roster and args.reps:
         raise InputError("settings: give --roster or --reps, not both")
+    from spmkit.sources import is_database_url
+
     for path in (args.accounts, args.roster, args.overlays, args.hierarchy):
-        if path and not Path(path).is_file():
+        if path and not is_database_url(path) and not Path(path).is_file():
             raise InputError(f"{path}: file not found")
     as_of = None
     if args.as_of is not None:
@@ -404,4 +435,66 @@ def run_sample_accounts(args: argparse.Namespace) -> int:
     write_accounts(accounts, out)
     print(f"wrote {out}: {len(accounts)} accounts for "
           f"{accounts['owner'].replace('', np.nan).nunique()} reps")
+    return 0
+
+
+# --------------------------------------------------------------------------- outlook
+
+
+def outlook_text(outlook: Any) -> str:
+    """The terminal summary of an outlook (totals only: no rep's pay)."""
+    from spmkit.money import money_text
+
+    t = outlook.totals
+    reps = outlook.reps
+    lines = [
+        f"outlook of {outlook.settings['plan']!r} as of {t['as_of']} ({t['draws']} simulated "
+        f"years, seed {t['seed']}): {len(reps)} reps",
+        f"credit to date {money_text(t['credit_to_date_cents'])}; year-end credit P50 "
+        f"{money_text(t['credit_p50_cents'])}",
+        f"open pipeline {money_text(t['pipeline_cents'])} in {t['open_opportunities']} "
+        f"opportunities, {money_text(t['weighted_pipeline_cents'])} weighted",
+        f"paid to date {money_text(t['paid_to_date_cents'])}; the year's payout (accrual) "
+        f"P10 {money_text(t['payout_p10_cents'])}, P50 {money_text(t['payout_p50_cents'])}, "
+        f"P90 {money_text(t['payout_p90_cents'])} (mean {money_text(t['payout_mean_cents'])})",
+        f"reps at risk of missing {outlook.settings['threshold']:.0%} attainment: "
+        f"{int(reps['at_risk'].sum())}; likely to hit a cap: {int(reps['likely_cap'].sum())}",
+    ]
+    if outlook.switch_totals is not None:
+        s = outlook.switch_totals
+        lines.append(
+            f"from {s['switch_date']}: keep the plan P50 {money_text(s['keep_p50_cents'])}, "
+            f"switch to {s['plan_b']!r} P50 {money_text(s['switch_p50_cents'])}; change P50 "
+            f"{money_text(s['change_p50_cents'])} (P10 {money_text(s['change_p10_cents'])}, "
+            f"P90 {money_text(s['change_p90_cents'])}); {s['reps_better_off']} reps better "
+            f"off, {s['reps_worse_off']} worse off")
+    lines.extend(f"note: {n}" for n in outlook.notes)
+    return "\n".join(lines)
+
+
+def run_outlook(args: argparse.Namespace) -> int:
+    from spmkit.planning.outlook import outlook_from_files
+
+    threshold = setting_number(args.threshold, "--threshold", low=0, high=10)
+    for path in (args.plan, args.plan_b, args.opportunities):
+        if path and not Path(path).is_file():
+            raise InputError(f"{path}: file not found")
+    if not Path(args.data).is_dir():
+        raise InputError(f"{args.data}: data folder not found")
+    if args.switch_date and not args.plan_b:
+        raise InputError("settings: --switch-date needs --plan-b")
+    outlook = outlook_from_files(args.plan, args.data, args.as_of,
+                                 opportunities=args.opportunities, plan_b=args.plan_b,
+                                 draws=args.draws, seed=args.seed, threshold=float(threshold),
+                                 switch_date=args.switch_date)
+    if args.out:
+        frames = {"reps": outlook.reps, "draws": outlook.draws,
+                  "win_rates": outlook.win_rates, "stage_rates": outlook.stage_rates,
+                  "cycle_times": outlook.cycle_times}
+        if outlook.switch is not None:
+            frames["switch"] = outlook.switch
+        _write(args.out, frames, {"outlook": outlook.metrics(), "settings": outlook.settings})
+    print(outlook_text(outlook))
+    if args.out:
+        print(f"wrote {args.out}")
     return 0

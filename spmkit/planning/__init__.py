@@ -20,6 +20,13 @@ from spmkit.planning.capacity import (
     rep_equivalents,
     selling_reps,
 )
+from spmkit.planning.opportunities import generate_opportunities, load_opportunities
+from spmkit.planning.outlook import (
+    Outlook,
+    backtest_outlook,
+    outlook_from_files,
+    project_outlook,
+)
 from spmkit.planning.sample_accounts import generate_accounts, write_accounts
 from spmkit.planning.territory import (
     TerritoryPlan,
@@ -39,4 +46,6 @@ __all__ = [
     "region_hierarchy", "plan_capacity_from_files",
     "productivity_from_history", "ramp_from_history", "rep_equivalents", "selling_reps",
     "territory_index", "territory_quotas", "territory_reps", "write_accounts",
+    "Outlook", "backtest_outlook", "generate_opportunities", "load_opportunities",
+    "outlook_from_files", "project_outlook",
 ]
