@@ -212,9 +212,9 @@ def run_warnings(plan: Any, inputs: Any, result: Any = None, *,
                                      f"payout of its {payees} payees is 0.00"))
     deals = inputs.deals
     if roster is not None and len(roster):
-        sold = deals["rep_id"].astype("str")
+        sold = deals["rep_id"].unique().astype("str")  # a few thousand reps, not every deal
         quoted = (inputs.quotas.loc[inputs.quotas["quota_cents"].fillna(0) > 0, "rep_id"]
-                  .astype("str") if inputs.quotas is not None else pd.Series([], dtype="str"))
+                  .unique().astype("str") if inputs.quotas is not None else [])
         ids = roster["rep_id"].astype("str")
         idle = ids[~ids.isin(sold) & ~ids.isin(quoted)]
         if len(idle):
