@@ -21,11 +21,19 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -n $(JOBS) -q
 
 demo: $(STAMP)
-	$(BIN)/spmkit sample --solution-engineers --role-change --out $(DEMO)/data
+	$(BIN)/spmkit sample --out $(DEMO)/data
+	$(BIN)/spmkit sample --solution-engineers --role-change --out $(DEMO)/data-se
 	$(BIN)/spmkit calc --plan scenarios/baseline.yaml --plan scenarios/se_overlay.yaml \
-	  --deals $(DEMO)/data/deals.csv \
-	  --quotas $(DEMO)/data/quotas.csv --roster $(DEMO)/data/roster.csv \
-	  --splits $(DEMO)/data/splits.csv --fx $(DEMO)/data/fx.csv --out $(DEMO)/calc
+	  --deals $(DEMO)/data-se/deals.csv \
+	  --quotas $(DEMO)/data-se/quotas.csv --roster $(DEMO)/data-se/roster.csv \
+	  --splits $(DEMO)/data-se/splits.csv --fx $(DEMO)/data-se/fx.csv --out $(DEMO)/calc
+	$(BIN)/spmkit capacity --roster $(DEMO)/data/roster.csv --history $(DEMO)/data/deals.csv \
+	  --year 2026 --target 110000000 --out $(DEMO)/capacity
+	$(BIN)/spmkit sample-accounts --roster $(DEMO)/data/roster.csv --out $(DEMO)/accounts.csv
+	$(BIN)/spmkit territory --accounts $(DEMO)/accounts.csv --roster $(DEMO)/data/roster.csv \
+	  --keep-regions --out $(DEMO)/territory
+	$(BIN)/spmkit outlook --plan scenarios/baseline.yaml --data $(DEMO)/data --as-of 2025-06-30 \
+	  --plan-b scenarios/accelerators.yaml --out $(DEMO)/outlook
 	$(BIN)/spmkit report --data $(DEMO)/data --baseline scenarios/baseline.yaml \
 	  --scenarios $(filter-out scenarios/baseline.yaml $(COMPANION_PLANS),$(wildcard scenarios/*.yaml)) \
 	  --out $(DEMO)/report --audience executive

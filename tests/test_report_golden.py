@@ -218,6 +218,8 @@ def test_description_from_the_opening_comment(tmp_path):
     assert plan_description(plan, path) == ("Steeper accelerators: 2x BCR above quota "
                                             "(baseline 1.5x).")
     assert plan_description(load_plan(GOLDEN)).startswith("Threshold at half")
+    named = plan.model_copy(update={"plan": "Steeper accelerators 2025"})  # title = its name
+    assert plan_description(named, path) == "2x BCR above quota (baseline 1.5x)."
 
 
 def test_each_plan_is_credited_once_per_report(monkeypatch):

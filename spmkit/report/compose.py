@@ -217,7 +217,12 @@ def plan_description(plan: Any, path: str | Path | None = None) -> str:
                 break
             continue
         words.append(body)
-    return " ".join(words)
+    text = " ".join(words)
+    head, sep, rest = text.partition(": ")  # "Baseline 2025: the plan ..." names the plan
+    name = str(getattr(plan, "plan", "")).lower()
+    if sep and head and rest and name.startswith(head.lower()):
+        text = rest[:1].upper() + rest[1:]
+    return text
 
 
 # --- data warnings -------------------------------------------------------------------------
