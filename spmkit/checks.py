@@ -216,7 +216,9 @@ def run_warnings(plan: Any, inputs: Any, result: Any = None, *,
         quoted = (inputs.quotas.loc[inputs.quotas["quota_cents"].fillna(0) > 0, "rep_id"]
                   .unique().astype("str") if inputs.quotas is not None else [])
         ids = roster["rep_id"].astype("str")
-        idle = ids[~ids.isin(sold) & ~ids.isin(quoted)]
+        managers = roster["manager_id"].dropna().unique().astype("str")
+        # people who manage someone are not expected to sell or carry a quota of their own
+        idle = ids[~ids.isin(sold) & ~ids.isin(quoted) & ~ids.isin(managers)]
         if len(idle):
             out.append(SpmkitWarning(roster_name, f"{len(idle)} rep(s) have no deals and no "
                                      f"quota: {_shown(idle.tolist())}"))

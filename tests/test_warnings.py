@@ -91,7 +91,8 @@ def test_a_roster_plan_column_that_never_names_the_plan():
 
 
 def test_reps_with_no_deals_and_no_quota():
-    roster = pd.DataFrame({"rep_id": ["a", "b", "c"]})
+    # m manages a and b: a manager is not expected to sell or carry a quota of their own
+    roster = pd.DataFrame({"rep_id": ["a", "b", "c", "m"], "manager_id": ["m", "m", None, None]})
     quotas = pd.DataFrame({"rep_id": ["a", "b"], "year": ["2026"] * 2, "quota": ["1000", "5"]})
     texts = _texts(PLAN, _inputs(roster=roster, quotas=quotas))
     assert texts == ["roster: 1 rep(s) have no deals and no quota: 'c'"]
