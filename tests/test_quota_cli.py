@@ -165,3 +165,20 @@ def test_default_quotas_give_a_late_month_hire_a_quota_in_the_hire_period(tmp_pa
                      "        - {from: 0, rate: 0.05}\n        - {from: 1, rate: 0.1}\n")
     result = calculate(plan, load_inputs(str(hist), str(out), str(roster)))
     assert result.summary["payees"] == 2
+
+
+def test_quota_report_backtests_the_plan_year_with_rollup_quotas(sample, tmp_path):
+    """``quota-report --history-year`` (the plan year itself) and ``--rollup`` reach the
+    notebook: its metrics say the history is 2025 and managers carry their team's quota."""
+    import json
+
+    out = tmp_path / "report"
+    proc = subprocess.run([sys.executable, "-m", "spmkit.cli", "quota-report",
+                           "--history", str(sample / "deals.csv"),
+                           "--roster", str(sample / "roster.csv"), "--year", "2025",
+                           "--history-year", "2025", "--rollup",
+                           "--method", "growth", "--out", str(out)],
+                          capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    settings = json.loads((out / "metrics.json").read_text())["_provenance"]["settings"]
+    assert settings["history_year"] == 2025 and settings["rollup"] is True

@@ -354,6 +354,7 @@ def _quota_report(args: argparse.Namespace) -> int:
         "phasing": settings["phasing"], "ramp": settings["ramp"],
         "proration": settings["proration"], "currency": settings["currency"],
         "seed": settings["seed"], "target_percentile": settings["target_percentile"],
+        "history_year": settings["history_year"], "rollup": bool(settings["rollup"]),
     }
     files = run_notebook("quota_setting.ipynb", params, args.out, audience=args.audience)
     print(files["html"])
