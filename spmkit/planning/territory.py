@@ -530,6 +530,15 @@ def _solve(idx: np.ndarray, pot_share: np.ndarray, owner: np.ndarray, free: np.n
     return got, res.status == 0, gap, n_pairs
 
 
+
+def _share(values: np.ndarray, of: np.ndarray | float) -> np.ndarray:
+    """values / of, where a zero ``of`` reads as on target for a zero value (1.0) and as
+    infinitely far from it otherwise (no 0/0 warnings on territories without workload)."""
+    values = np.asarray(values, dtype=np.float64)
+    of = np.broadcast_to(np.asarray(of, dtype=np.float64), values.shape)
+    fallback = np.where(values == 0, 1.0, np.inf)
+    return np.divide(values, of, out=fallback, where=of != 0)
+
 def design_territories(accounts: pd.DataFrame, reps: object = None, *,
                        index: Mapping[str, object] | None = None, tolerance: float = 0.10,
                        max_moved: float = 0.15, keep_regions: bool = False,
@@ -691,9 +700,9 @@ def design_territories(accounts: pd.DataFrame, reps: object = None, *,
         "accounts": np.bincount(new, minlength=r_n).astype(np.int64),
         "potential_cents": np.bincount(new, weights=pot, minlength=r_n).round().astype(np.int64),
         "index": after, "target_index": target,
-        "pct_of_average": after / after.mean(),
-        "pct_of_target": after / target,
-        "before_index": before, "before_pct_of_average": before / after.mean(),
+        "pct_of_average": _share(after, after.mean()),
+        "pct_of_target": _share(after, target),
+        "before_index": before, "before_pct_of_average": _share(before, after.mean()),
         "accounts_in": np.bincount(new[taken], minlength=r_n).astype(np.int64),
         "accounts_out": np.bincount(old_of[moved], minlength=r_n).astype(np.int64),
         "potential_in_cents": np.bincount(new[taken], weights=pot[taken], minlength=r_n)
@@ -712,8 +721,8 @@ def design_territories(accounts: pd.DataFrame, reps: object = None, *,
         "reassigned_accounts": int(free.sum()),
         "reassigned_potential_cents": int(pot[free].sum()),
     }
-    dev_after = float(np.abs(after / target - 1).max())
-    dev_before = float(np.abs(before / target - 1).max())
+    dev_after = float(np.abs(_share(after, target) - 1).max())
+    dev_before = float(np.abs(_share(before, target) - 1).max())
     status = "optimal" if all(statuses) else "time limit"
     figures = {
         "max_deviation_before": dev_before, "max_deviation": dev_after,
