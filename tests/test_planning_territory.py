@@ -242,6 +242,22 @@ def test_equal_accounts_always_fit_the_band(n_reps, owners):
     assert plan.figures["within_tolerance"]
 
 
+def test_a_rep_with_a_zero_target_index_is_on_target_without_warnings():
+    """Regions kept, and the East region's only account has zero potential: East's rep has
+    a target index of 0 and an index of 0, which is on target (100%), not 0/0; West is
+    balanced as usual."""
+    import warnings
+
+    rows = [("A1", "East", "R0", "0"), ("A2", "West", "R1", "5"), ("A3", "West", "R2", "5")]
+    reps = pd.DataFrame({"rep_id": ["R0", "R1", "R2"], "region": ["East", "West", "West"]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        plan = design_territories(_accounts(rows), reps, keep_regions=True, max_moved=1)
+    t = plan.territories.set_index("rep_id")
+    assert t["pct_of_target"].tolist() == [1.0, 1.0, 1.0]
+    assert plan.figures["max_deviation"] == 0.0 and plan.figures["within_tolerance"]
+
+
 # --- quotas and overlays --------------------------------------------------------------------
 
 def test_quotas_follow_territory_potential_exactly():

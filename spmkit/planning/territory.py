@@ -500,7 +500,10 @@ def _solve(idx: np.ndarray, pot_share: np.ndarray, owner: np.ndarray, free: np.n
     n = n_pairs + 1
     col = np.arange(n_pairs)
     assign = sparse.csr_array((np.ones(n_pairs), (pa, col)), shape=(a_n, n))
-    load = sparse.csr_array((idx[pa] / target[pr], (pr, col)), shape=(r_n, n))
+    # a rep whose target index is 0 (a region without workload) has no balance to keep
+    has_target = target > 0
+    share = np.divide(idx[pa], target[pr], out=np.zeros(n_pairs), where=has_target[pr])
+    load = sparse.csr_array((share, (pr, col)), shape=(r_n, n))
     slack = sparse.csr_array((np.ones(r_n), (np.arange(r_n), np.full(r_n, n_pairs))),
                              shape=(r_n, n))
     tol = tolerance - min(BAND_MARGIN, tolerance / 10)
@@ -508,8 +511,8 @@ def _solve(idx: np.ndarray, pot_share: np.ndarray, owner: np.ndarray, free: np.n
                                                           col[moving])), shape=(1, n))
     constraints = [
         LinearConstraint(assign, 1, 1),
-        LinearConstraint(load - slack, -np.inf, 1 + tol),
-        LinearConstraint(load + slack, 1 - tol, np.inf),
+        LinearConstraint(load - slack, -np.inf, np.where(has_target, 1 + tol, np.inf)),
+        LinearConstraint(load + slack, np.where(has_target, 1 - tol, -np.inf), np.inf),
         LinearConstraint(moved_row, -np.inf, budget),
     ]
     c = np.zeros(n)
