@@ -15,7 +15,10 @@ accelerators, true-ups and draws are the engine's.  A simulated year is
   Poisson with a gamma-distributed rate (the payee's own pace so far, shrunk toward the
   team's), scaled by the share of last year's rest-of-year lines that came from
   opportunities created after the same date (all of them without an opportunities
-  table); amounts are drawn from the payee's credit lines of the last twelve months,
+  table) and by the payee's ramp (a hire's pace so far, seen through the ramp of its
+  months employed, carried to the months left at theirs; the linear ramp's length fitted
+  on the history's hires); amounts are drawn from the payee's credit lines of the last
+  twelve months,
   dates from last year's rest-of-year lines one year on.  Lines outside a payee's
   employment are dropped.
 
@@ -318,6 +321,79 @@ class _Sim:
     cents: np.ndarray
 
 
+#: Longest ramp (months of tenure to full pace) fitted from history; tenure of a veteran.
+MAX_RAMP = 24
+
+
+def _ramp_curve(tenure: np.ndarray, ramp_months: np.ndarray | int) -> np.ndarray:
+    """Linear ramp: the share of full pace in each month of tenure (0: the hire month)."""
+    m = np.asarray(ramp_months, dtype=np.float64)
+    return np.where(m > 0, np.clip((tenure + 0.5) / np.maximum(m, 1), 0.02, 1.0), 1.0)
+
+
+def _ramp_factors(code: np.ndarray, day: np.ndarray, sale: np.ndarray,
+                  employed: tuple[np.ndarray, np.ndarray], a0: np.datetime64,
+                  a1: np.datetime64, y_end: np.datetime64, r: int,
+                  notes: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Each payee's mean ramp over the months employed so far this year, over the months
+    left and over the year (1 for a veteran); and the fitted ``M``.
+
+    The ramp is linear in months of tenure, ``min(1, (tenure + 0.5) / M)``; ``M`` (0: no
+    ramp) is fitted by likelihood on the history's complete months: how the sale lines of
+    each rep in its first :data:`MAX_RAMP` months of tenure spread over those months
+    (multinomial given the rep's own total, so its level is its own), each month weighted by
+    the veterans' average that month (tenure of :data:`MAX_RAMP` months or more).
+    """
+    hire, term = employed
+    ones = np.ones(r)
+    use = sale & (day <= a1) & (code >= 0)
+    if not use.any():
+        return ones, ones, ones, 0
+    mon = day[use].astype("datetime64[M]")
+    m0 = mon.min()
+    last_full = (a1 + 1).astype("datetime64[M]")  # months before it are complete by as_of
+    n_m = int((last_full - m0).astype(np.int64))
+    if n_m < 2:
+        return ones, ones, ones, 0
+    c = np.zeros((r, n_m))
+    ok = mon < last_full
+    np.add.at(c, (code[use][ok], (mon[ok] - m0).astype(np.int64)), 1.0)
+    cal = m0 + np.arange(n_m)
+    h_m, t_m = hire.astype("datetime64[M]"), term.astype("datetime64[M]")
+    tenure = (cal[None, :] - h_m[:, None]).astype(np.int64)
+    whole = (tenure >= 1) & (cal[None, :] < t_m[:, None])  # employed the whole month
+    vet = whole & (tenure >= MAX_RAMP)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        level = (c * vet).sum(axis=0) / vet.sum(axis=0)
+    new = whole & (tenure < MAX_RAMP) & (np.nan_to_num(level) > 0)[None, :]
+    fitted = 0
+    if new.sum() >= 12 and len(np.unique(np.nonzero(new)[0])) >= 2:
+        rows, cols = np.nonzero(new)
+        obs, base, ten = c[rows, cols], level[cols], tenure[rows, cols]
+        grid_m = np.arange(MAX_RAMP + 1)
+        mu = base[None, :] * _ramp_curve(ten[None, :], grid_m[:, None])
+        # conditional on each hire's own total (its level is its own, not the veterans'):
+        # the multinomial likelihood of how its lines spread over its months
+        own = np.zeros((len(grid_m), r))
+        np.add.at(own, (slice(None), rows), mu)
+        loglik = (obs[None, :] * np.log(mu / own[:, rows])).sum(axis=1)
+        fitted = int(grid_m[np.argmax(loglik)])
+    if fitted == 0:
+        return ones, ones, ones, 0
+    notes.append(f"ramp: hires reach full pace after about {fitted} months (linear, fitted "
+                 "on the history's hires against its veterans)")
+
+    def mean_ramp(lo: np.datetime64, hi: np.datetime64) -> np.ndarray:
+        span = np.arange(lo.astype("datetime64[M]"), hi.astype("datetime64[M]") + 1)
+        ten = (span[None, :] - h_m[:, None]).astype(np.int64)
+        on = (ten >= 0) & (span[None, :] <= t_m[:, None])
+        ramp = _ramp_curve(ten, fitted)
+        return np.where(on.any(axis=1), (ramp * on).sum(axis=1) / np.maximum(on.sum(axis=1), 1),
+                        1.0)
+
+    return mean_ramp(a0, a1), mean_ramp(a1 + 1, y_end), mean_ramp(a0, y_end), fitted
+
+
 def _run_rate(lines: pd.DataFrame, reps: pd.Index, as_of: pd.Timestamp,
               year_start: pd.Timestamp, year_end: pd.Timestamp, new_share: tuple[int, int],
               employed: tuple[np.ndarray, np.ndarray], draws: int,
@@ -367,12 +443,35 @@ def _run_rate(lines: pd.DataFrame, reps: pd.Index, as_of: pd.Timestamp,
         bottom += float((e**2).sum())
     excess = float(np.clip(top / bottom, 0.0, 5.0)) if bottom > 0 else 0.0
     # seasonality: last year's rest-of-year lines per year-to-date line
+    # months are not equal: a busy December weighs more than a quiet August, so the sum of
+    # overdispersed months varies as (sum w)^2 / sum w^2 months would (w: last year's team
+    # lines by month; equal months without that history)
+    by_month = np.bincount(months(day[last_year], p0).clip(0, 11), minlength=12).astype(
+        np.float64) if last_year.any() else np.ones(12)
+
+    def effective(w: np.ndarray, n: int) -> float:
+        return float(w.sum() ** 2 / (w**2).sum()) if (w > 0).any() else float(max(n, 1))
+
+    months_left = max(int(months(np.array([y_end]), a1)[0]), 1)
+    eff_in = effective(by_month[:months_in], months_in)
+    eff_left = effective(by_month[months_in:months_in + months_left], months_left)
+    # ramp: a hire sells at a growing pace, so a rep's pace so far understates the months
+    # left (below); last year's ratio is then taken on the reps it does not touch: employed
+    # the whole year and ramped by its start (nor attrition, which employment handles)
+    ramp_ytd, ramp_rest, ramp_year, ramp_m = _ramp_factors(code, day, sale, employed, a0, a1,
+                                                           y_end, r, notes)
+    steady = whole & (hire <= p0 - np.timedelta64(31 * ramp_m, "D"))
     prior_ytd = sale & (day >= p0) & (day <= p1)
     prior_rest = sale & (day > p1) & (day <= pe)
+    on_steady = steady[np.where(code >= 0, code, 0)] & (code >= 0)
+    if (prior_ytd & on_steady).sum() >= 20 and (prior_rest & on_steady).any():
+        prior_ytd, prior_rest = prior_ytd & on_steady, prior_rest & on_steady
+        whole = steady
     if prior_ytd.sum() >= 20 and prior_rest.any():
         # the ratio is an estimate shared by every rep: drawn from its posterior per draw
         # counts vary more than Poisson (the monthly excess): fewer effective counts
-        per_month = n0[full].sum() / max(full.sum() * max(months_in, 1), 1)
+        # (the team's count varies by the sum over reps of their squared counts)
+        per_month = float((n0[full] ** 2).sum() / max(n0[full].sum(), 1.0)) / eff_in
         inflate = 1.0 + excess * per_month
         rest, before = prior_rest.sum(), prior_ytd.sum()
         season = (rng.gamma(rest / inflate + 0.5, 1.0, draws)
@@ -410,17 +509,23 @@ def _run_rate(lines: pd.DataFrame, reps: pd.Index, as_of: pd.Timestamp,
     ok = full & (expected > 0)
     if ok.sum() >= 3:
         ratio = n0[ok] / expected[ok]
-        noise = float(np.mean(1.0 / expected[ok])) + excess / max(months_in, 1)
+        noise = float(np.mean(1.0 / expected[ok])) + excess / eff_in
         between = max(float(np.var(ratio)) - noise, 0.01)
-        weight = float(np.clip(noise / between, 0.2, 20.0))
+        weight = float(np.clip(noise / between, 0.05, 20.0))
     # with overdispersed counts a rep's count so far says less about its rate than Poisson
     # would: the same posterior mean, its variance widened by the same factor as above
-    widen = 1.0 + excess * (n0[full].sum() / max(full.sum() * max(months_in, 1), 1))
-    shape = (weight * team * rel + n0) / widen
-    scale = widen / (weight + e0)
+    # (each rep's own: a busy rep's months vary more in count, by excess x its count)
+    widen = 1.0 + excess * n0 / np.maximum(eff_in * e0, 1.0)
+    # theta is the full pace, seen so far through the ramp of the months employed
+    if quota_year is not None and (quota_year > 0).any():
+        # a quota ramps too: the team's pace scaled by it is the year's average pace
+        rel = np.clip(rel / ramp_year, 0.1, 3.0)
+    # (the count so far counts as n0 / widen lines in e0 / widen windows; the team's prior
+    # keeps its own spread, the reps' spread of pace)
+    shape = weight * team * rel + n0 / widen
+    scale = 1.0 / (weight + e0 * ramp_ytd / widen)
     theta = rng.gamma(np.broadcast_to(np.maximum(shape, 1e-9), (draws, r)),
-                      np.broadcast_to(scale, (draws, r)))
-    months_left = max(int(months(np.array([y_end]), a1)[0]), 1)
+                      np.broadcast_to(scale, (draws, r))) * ramp_rest
     # calibration on last year: how far each rep's rest-of-year count fell from what its
     # year-to-date count predicted; when further than this model allows, the rate's
     # month-to-month excess is raised to match
@@ -429,14 +534,15 @@ def _run_rate(lines: pd.DataFrame, reps: pd.Index, as_of: pd.Timestamp,
     if len(h1) >= 3 and h1.sum() > 0:
         mean_h1 = h1.mean()
         pred = h2.sum() / h1.sum() * (weight * mean_h1 + h1) / (weight + 1.0)
-        posterior = widen / np.maximum(weight * mean_h1 + h1, 1e-9)
+        posterior = (1.0 + excess * h1 / eff_in) / np.maximum(weight * mean_h1 + h1, 1e-9)
         seen = float(np.mean((h2 - pred) ** 2 - pred))
-        allowed = float(np.mean(pred**2 * (excess / months_left + posterior)))
+        allowed = float(np.mean(pred**2 * (excess / eff_left + posterior)))
         if seen > allowed and np.mean(pred**2) > 0:
-            excess += months_left * (seen - allowed) / float(np.mean(pred**2))
+            excess += eff_left * (seen - allowed) / float(np.mean(pred**2))
             excess = min(excess, 5.0)
+
     if excess > 0:
-        k = months_left / excess
+        k = eff_left / excess
         theta = theta * rng.gamma(k, 1.0 / k, (draws, r))
     counts = rng.poisson(theta * rate)
     flat = np.repeat(np.arange(draws * r), counts.ravel())
