@@ -436,7 +436,7 @@ def _decision(h: pd.DataFrame, baseline: str, currency: str,
         if not (_shown(r.get("p10_cents")) and _shown(r.get("p90_cents"))):
             return ""
         return (f"cost P10-P90 {short_money(r['p10_cents'])}-{short_money(r['p90_cents'])} "
-                f"(spread {short_money(int(r['p90_cents']) - int(r['p10_cents']))})")
+                f"(spread {short_money(r['cost_range_cents'])})")
 
     def performance(p: str) -> str:
         r = rows.loc[p]
@@ -496,9 +496,9 @@ def _decision(h: pd.DataFrame, baseline: str, currency: str,
         cheapest = best("total_payout_cents", min)
         fairest = best("reps_losing_over_10pct", min, [p for p in others if p in shown])
         steadiest = None
-        if {"p10_cents", "p90_cents"} <= set(rows.columns):
-            spread = {p: int(rows.loc[p, "p90_cents"]) - int(rows.loc[p, "p10_cents"])
-                      for p in shown if _shown(rows.loc[p, "p90_cents"])}
+        if "cost_range_cents" in rows.columns:
+            spread = {p: int(rows.loc[p, "cost_range_cents"])
+                      for p in shown if _shown(rows.loc[p, "cost_range_cents"])}
             steadiest = min(spread, key=lambda k: spread[k]) if spread else None
         sharpest = best("leverage", max)
         lines.append("")

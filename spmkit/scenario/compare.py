@@ -54,7 +54,8 @@ class Comparison:
         bookings (each deal once) and ``cost_of_sales_on_credit`` on credited revenue
         (roll-ups and overlays count a deal again); ``delta_cents`` (int, total payout
         minus the baseline's), ``delta_pct`` (float; NaN when the baseline pays 0),
-        ``p10_cents, p50_cents, p90_cents`` (int, simulated total cost) and
+        ``p10_cents, p50_cents, p90_cents`` (int, simulated total cost; ``cost_range_cents``
+        is P90 - P10) and
         ``revenue_p10_cents, revenue_p50_cents, revenue_p90_cents`` (int, simulated
         bookings), ``cost_of_sales_p10/_p50/_p90`` (float) and
         ``cost_at_p10_revenue_cents, cost_at_p90_revenue_cents`` (int: the cost in a weak
@@ -304,6 +305,7 @@ def compare(baseline: Plan, scenarios: Plan | Sequence[Plan] | Mapping[str, Plan
                              is_baseline=name == base_name),
                "p10_cents": int(risk["p10"]), "p50_cents": int(risk["p50"]),
                "p90_cents": int(risk["p90"]),
+               "cost_range_cents": int(risk["p90"]) - int(risk["p10"]),
                "revenue_p10_cents": booked[0], "revenue_p50_cents": booked[1],
                "revenue_p90_cents": booked[2],
                "cost_of_sales_p10": float(risk["cost_of_sales_p10"]),
