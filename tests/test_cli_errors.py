@@ -305,3 +305,18 @@ def test_mapping_file_that_is_not_utf8(tmp_path):
     assert "map.yaml" in result.stderr and "not UTF-8 text" in result.stderr
     assert "save the column mapping as UTF-8" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command", [["sample", "--out", "unused"],
+                                     ["sample-accounts", "--roster", "r.csv", "--out", "a.csv"],
+                                     ["outlook", "--plan", "p.yaml", "--data", ".",
+                                      "--as-of", "2025-06-30"]])
+def test_a_negative_seed_is_a_usage_error_not_a_crash(command, tmp_path):
+    """numpy's generators take seeds in 0 .. 2**32 - 1: anything else is refused by the
+    argument parser (exit 2, one line), before any file is read."""
+    from conftest import run_cli
+
+    done = run_cli(*command, "--seed", "-1", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "--seed: -1 must be between 0 and 4294967295" in done.stderr
+    assert "Traceback" not in done.stderr and "internal error" not in done.stderr

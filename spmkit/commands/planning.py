@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover  (numpy and pandas load when a command run
     import pandas as pd
 
 
-from spmkit.commands import setting_number
+from spmkit.commands import seed, setting_number
 from spmkit.errors import InputError
 
 
@@ -108,7 +108,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "deals), with potential, open opportunities and leads.")
     s.add_argument("--roster", required=True, metavar="R", help="roster file")
     s.add_argument("--per-rep", type=int, default=60, help="accounts per rep (default 60)")
-    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--seed", type=seed, default=7)
     s.add_argument("--out", required=True, metavar="FILE", help="accounts file (.csv)")
     s.set_defaults(func=run_sample_accounts)
 
@@ -128,7 +128,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     o.add_argument("--as-of", required=True, metavar="DATE",
                    help="the last day whose deals are known (inside the plan year)")
     o.add_argument("--draws", type=int, default=500, help="simulated years (default 500)")
-    o.add_argument("--seed", type=int, default=0)
+    o.add_argument("--seed", type=seed, default=0)
     o.add_argument("--threshold", default="0.5",
                    help="attainment below which a rep is at risk (default 0.5)")
     o.add_argument("--plan-b", default=None, metavar="P",

@@ -8,15 +8,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from spmkit.commands import setting_number
+from spmkit.commands import MAX_SEED, setting_number
 from spmkit.errors import InputError
 
 METHODS = ("growth", "share", "potential", "forecast")
 #: Plan years --year may name: the history (the year before) starts in 1900 or later and the
 #: plan year ends before 9999-12-31, the last date the calendar code can represent.
 YEARS = (1901, 9998)
-#: --seed: what numpy's generators take as a 32-bit seed.
-MAX_SEED = 2**32 - 1
 
 
 def _common(p: argparse.ArgumentParser) -> None:

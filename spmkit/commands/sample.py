@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from spmkit.commands import seed
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     sample = sub.add_parser(
@@ -20,7 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="years of history ending with --last-year (default 2)")
     sample.add_argument("--last-year", type=int, default=2025,
                         help="the plan year the history ends with (default 2025)")
-    sample.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    sample.add_argument("--seed", type=seed, default=7, help="random seed (default 7)")
     sample.add_argument("--hostile-names", action="store_true",
                         help="give one rep a name holding HTML (to test report escaping)")
     sample.add_argument("--quota-period", choices=("quarter", "month", "year"),

@@ -186,8 +186,9 @@ def win_rates_by_stage(opps: pd.DataFrame, as_of: Any,
     at = np.where(hist["won"].to_numpy(), len(order) - 1, at)
     ok = ~np.isnan(at)
     at, won = at[ok].astype(np.int64), hist["won"].to_numpy()[ok]
-    reached = np.array([(at >= i).sum() for i in range(len(order))], dtype=np.int64)
-    wins = np.array([((at >= i) & won).sum() for i in range(len(order))], dtype=np.int64)
+    # opportunities that reached each stage or beyond, and the won ones among them
+    reached = np.bincount(at, minlength=len(order))[::-1].cumsum()[::-1]
+    wins = np.bincount(at[won], minlength=len(order))[::-1].cumsum()[::-1]
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(reached > 0, wins / np.maximum(reached, 1), np.nan)
     return pd.DataFrame({"stage": pd.Series(order, dtype="str"), "reached": reached,
@@ -924,8 +925,8 @@ def project_outlook(plan: Plan, inputs: Inputs, as_of: Any, *,
         p_cap = np.fmax(p_cap, hit)
     code = reps.get_indexer(pipe["rep_id"]) if len(pipe) else np.zeros(0, np.int64)
     inside = code >= 0
-    pipeline = np.bincount(code[inside], weights=amounts[inside], minlength=r) if r else \
-        np.zeros(0)
+    pipeline = np.zeros(r, dtype=np.int64)  # cents, summed exactly
+    np.add.at(pipeline, code[inside], np.asarray(amounts, dtype=np.int64)[inside])
     weighted = np.bincount(code[inside], weights=(amounts * p_win)[inside], minlength=r) \
         if r else np.zeros(0)
     remaining = np.maximum(year_quota - credit_now, 0)
@@ -937,7 +938,7 @@ def project_outlook(plan: Plan, inputs: Inputs, as_of: Any, *,
         "quota_cents": year_quota.astype(np.int64),
         "credit_to_date_cents": credit_now.astype(np.int64),
         "remaining_quota_cents": remaining.astype(np.int64),
-        "pipeline_cents": np.rint(pipeline).astype(np.int64),
+        "pipeline_cents": pipeline,
         "weighted_pipeline_cents": np.rint(weighted).astype(np.int64),
         "coverage": coverage,
         "attainment_p10": att_q[0], "attainment_p50": att_q[1], "attainment_p90": att_q[2],
@@ -968,7 +969,8 @@ def project_outlook(plan: Plan, inputs: Inputs, as_of: Any, *,
         "payout_p95_cents": int(q[4]),
         "payout_mean_cents": int(np.rint(total.mean())),
         "open_opportunities": int(len(pipe)),
-        "pipeline_cents": int(np.rint(pipeline.sum())),
+        "pipeline_cents": int(sum_cents(pipeline, source="opportunities",
+                                        what="the open pipeline")),
         "weighted_pipeline_cents": int(np.rint(weighted.sum())),
         "simulated_lines_dropped": dropped,
     }

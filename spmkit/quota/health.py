@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy.stats import median_abs_deviation
 
 from spmkit.quota.history import rep_history
 
@@ -75,7 +76,8 @@ def replay_basis(deals: pd.DataFrame, year_start: pd.Timestamp) -> str:
 def rep_spread(deals: pd.DataFrame, history_anchor: pd.Timestamp) -> tuple[float, str]:
     """How much a rep's year differs from the company's: the standard deviation of the
     log change of each rep's sales from the year before the history year to the history
-    year, around the median change (robust: 1.4826 x the median absolute deviation).
+    year, around the median change (robust: the median absolute deviation, scaled to a
+    normal standard deviation by :func:`scipy.stats.median_abs_deviation`).
 
     Parameters
     ----------
@@ -99,7 +101,7 @@ def rep_spread(deals: pd.DataFrame, history_anchor: pd.Timestamp) -> tuple[float
         return DEFAULT_REP_SPREAD, (f"default {DEFAULT_REP_SPREAD:.2f} (fewer than "
                                     f"{MIN_SPREAD_REPS} reps sold in two full years)")
     change = np.log(both["b"].to_numpy(np.float64) / both["a"].to_numpy(np.float64))
-    spread = float(1.4826 * np.median(np.abs(change - np.median(change))))
+    spread = float(median_abs_deviation(change, scale="normal"))
     years = f"{anchor.year - 2} and {anchor.year - 1}"
     return spread, f"{len(both)} reps with sales in {years}"
 
