@@ -471,6 +471,28 @@ def money_text(cents: object) -> str:
 
 
 def format_money(cents: np.ndarray | pd.Series) -> pd.Series:
-    """Cents as readable amounts with thousands separators: 2000000 -> ``"20,000.00"``."""
-    return pd.Series([money_text(v) for v in np.asarray(cents, dtype=np.int64).tolist()],
-                     dtype="str")
+    """Cents as readable amounts with thousands separators: 2000000 -> ``"20,000.00"``.
+
+    Vectorized (the same text as :func:`money_text` for each value): the whole part is
+    built group of three digits by group, from the top, with Arrow string kernels.
+    """
+    c = np.asarray(cents, dtype=np.int64).ravel()
+    if not len(c):
+        return pd.Series([], dtype="str")
+    # |int64 min| does not fit int64: take the magnitude as uint64
+    mag = np.where(c < 0, (-(c + 1)).astype(np.uint64) + np.uint64(1), c.astype(np.uint64))
+    whole, frac = mag // np.uint64(100), mag % np.uint64(100)
+    top = int(whole.max())
+    groups = max(1, (len(str(top)) + 2) // 3)
+    text = pd.Series((whole // np.uint64(1000) ** np.uint64(groups - 1)).astype(np.int64)
+                     if groups > 1 else whole.astype(np.int64)).astype("str")
+    for i in range(groups - 2, -1, -1):  # groups of digits, at most seven
+        unit = np.uint64(1000) ** np.uint64(i)
+        started = pd.Series(whole >= unit * np.uint64(1000))
+        leading = pd.Series(whole // unit)
+        piece = pd.Series((leading.to_numpy() % 1000).astype(np.int64)).astype("str")
+        text = text.where(~started, text + "," + piece.str.zfill(3))
+        text = text.where(started, leading.astype(np.int64).astype("str"))
+    sign = pd.Series(np.where(c < 0, "-", ""), dtype="str")
+    frac_text = pd.Series(frac.astype(np.int64)).astype("str").str.zfill(2)
+    return (sign + text + "." + frac_text).astype("str")

@@ -152,6 +152,20 @@ def test_format_cents() -> None:
 def test_format_money() -> None:
     out = format_money(np.array([2000000, -150, 0, 123456789]))
     assert out.tolist() == ["20,000.00", "-1.50", "0.00", "1,234,567.89"]
+    edges = np.array([np.iinfo(np.int64).min, np.iinfo(np.int64).max, 99_999, 100_000, -100])
+    assert format_money(edges).tolist() == [
+        "-92,233,720,368,547,758.08", "92,233,720,368,547,758.07", "999.99", "1,000.00",
+        "-1.00"]
+    assert format_money(np.array([], dtype=np.int64)).tolist() == []
+
+
+@settings(max_examples=200, deadline=None)
+@given(hnp.arrays(np.int64, st.integers(1, 40)))
+def test_format_money_is_python_grouping_of_the_exact_amount(cents) -> None:
+    """Each text is the amount Python formats with its ``,`` grouping, digit for digit."""
+    expected = [("-" if c < 0 else "") + f"{abs(int(c)) // 100:,}.{abs(int(c)) % 100:02d}"
+                for c in cents]
+    assert format_money(cents).tolist() == expected
 
 
 def test_mul_div_round_exact_half_away_and_beyond_int64():
