@@ -3,7 +3,11 @@
 -- {data} is replaced by the folder holding deals/quotas/roster/fx .parquet.  Money is
 -- integer cents (BIGINT/HUGEINT) and every payout line is computed as an exact fraction
 -- N / D and rounded once, half away from zero: sign(N) * ((2|N| + D) // (2D)), as spmkit
--- does (spec rule 10).  Returns one row per component with its total and its row count.
+-- does (spec rule 10).
+--
+-- Three parts, split at the '-- @@' markers (bench/run.py runs them): the credit lines
+-- (a query; bench/run.py makes it the table or view credit_lines), the payouts (CTEs ending
+-- in payouts: one row per rep, period and component) and the totals per component.
 --
 -- Plan: quarterly, plan year 2026, USD.
 --   commission  ytd, filter deal_type in (new, expansion), weight 0.75, marginal bands
@@ -15,6 +19,30 @@
 --               (period quota / annual quota) x (days employed / days in period)
 --   q4_spif     500.00 per Widget Pro deal closed 2026-10-01..2026-12-31 (no clawback)
 WITH
+fx AS (
+    SELECT currency, CAST(rate * 10000 AS BIGINT) AS rate_e4
+    FROM read_parquet('{data}/fx.parquet')
+),
+deals AS (   -- rule 1: convert once per deal, round half away from zero
+    SELECT d.deal_id, d.rep_id, d.close_date, d.cancel_date, d.product, d.deal_type,
+           coalesce(d.currency, 'USD') <> 'USD' AS fx,
+           CASE WHEN coalesce(d.currency, 'USD') = 'USD' THEN CAST(d.amount * 100 AS BIGINT)
+                ELSE CAST(sign(d.amount) * ((2 * abs(CAST(d.amount * 100 AS HUGEINT)) * fx.rate_e4
+                                             + 10000) // 20000) AS BIGINT)
+           END AS cents
+    FROM read_parquet('{data}/deals.parquet') AS d
+    LEFT JOIN fx ON fx.currency = d.currency
+)
+-- credit lines: the deal, and a negative line at its cancel date
+SELECT deal_id, rep_id, close_date AS credit_date, close_date AS deal_date, cents, product,
+       deal_type, false AS clawback, CASE WHEN fx THEN 'owner+fx' ELSE 'owner' END AS rule
+FROM deals
+UNION ALL
+SELECT deal_id, rep_id, cancel_date, close_date, -cents, product, deal_type, true,
+       CASE WHEN fx THEN 'owner+fx+clawback' ELSE 'owner+clawback' END
+FROM deals WHERE cancel_date IS NOT NULL
+-- @@ payouts
+WITH
 periods AS (
     SELECT k, p_start, p_end, CAST(p_end - p_start AS BIGINT) + 1 AS days
     FROM (VALUES (0, DATE '2026-01-01', DATE '2026-03-31'),
@@ -22,27 +50,7 @@ periods AS (
                  (2, DATE '2026-07-01', DATE '2026-09-30'),
                  (3, DATE '2026-10-01', DATE '2026-12-31')) AS t(k, p_start, p_end)
 ),
-fx AS (
-    SELECT currency, CAST(rate * 10000 AS BIGINT) AS rate_e4
-    FROM read_parquet('{data}/fx.parquet')
-),
-deals AS (   -- rule 1: convert once per deal, round half away from zero
-    SELECT d.rep_id, d.close_date, d.cancel_date, d.product, d.deal_type,
-           CASE WHEN coalesce(d.currency, 'USD') = 'USD' THEN CAST(d.amount * 100 AS BIGINT)
-                ELSE CAST(sign(d.amount) * ((2 * abs(CAST(d.amount * 100 AS HUGEINT)) * fx.rate_e4
-                                             + 10000) // 20000) AS BIGINT)
-           END AS cents
-    FROM read_parquet('{data}/deals.parquet') AS d
-    LEFT JOIN fx ON fx.currency = d.currency
-),
-lines AS (   -- credit lines: the deal, and a negative line at its cancel date
-    SELECT rep_id, close_date AS credit_date, close_date AS deal_date, cents, product,
-           deal_type, false AS clawback
-    FROM deals
-    UNION ALL
-    SELECT rep_id, cancel_date, close_date, -cents, product, deal_type, true
-    FROM deals WHERE cancel_date IS NOT NULL
-),
+lines AS (SELECT * FROM credit_lines),
 in_year AS (  -- lines dated outside the plan year are ignored (rule 2)
     SELECT *, (month(credit_date) - 1) // 3 AS k
     FROM lines WHERE credit_date BETWEEN DATE '2026-01-01' AND DATE '2026-12-31'
@@ -137,10 +145,14 @@ bonus AS (
 ),
 spif AS (
     SELECT rep_id, k, spif_deals * 50000 AS amount FROM grid
+),
+payouts AS (
+    SELECT rep_id, k, 'commission' AS component, amount FROM commission
+    UNION ALL
+    SELECT rep_id, k, 'bonus', amount FROM bonus
+    UNION ALL
+    SELECT rep_id, k, 'q4_spif', amount FROM spif
 )
-SELECT 'commission' AS component, sum(amount) AS total_cents, count(*) AS lines FROM commission
-UNION ALL
-SELECT 'bonus', sum(amount), count(*) FROM bonus
-UNION ALL
-SELECT 'q4_spif', sum(amount), count(*) FROM spif
-ORDER BY component
+-- @@ totals
+SELECT component, sum(amount) AS total_cents, count(*) AS lines FROM payouts
+GROUP BY component ORDER BY component
