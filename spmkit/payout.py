@@ -15,6 +15,7 @@ for thousands of what-ifs at once (:class:`Prepared`, used by sensitivity and Mo
 from __future__ import annotations
 
 import decimal
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -871,6 +872,28 @@ def _parquet_table(frame: pd.DataFrame, money: dict[str, pd.Series]) -> Any:
     return table
 
 
+def _write_csv(table: Any, path: Path) -> None:
+    """Write an Arrow table as CSV with DuckDB's writer (multi-threaded, in row order):
+    decimals with their two places, dates ``YYYY-MM-DD``, a field quoted only when it holds
+    a comma, a quote or a line break; an empty text is an empty field, like a missing one."""
+    import duckdb
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    for i, fld in enumerate(table.schema):
+        if pa.types.is_string(fld.type) or pa.types.is_large_string(fld.type):
+            col = table.column(i)
+            table = table.set_column(i, fld.name, pc.if_else(
+                pc.equal(col, ""), pa.scalar(None, fld.type), col))
+    con = duckdb.connect(config={"threads": os.cpu_count() or 1})
+    try:
+        con.register("out_table", table)
+        target = str(path).replace("'", "''")
+        con.execute(f"COPY out_table TO '{target}' (FORMAT csv, HEADER true)")
+    finally:
+        con.close()
+
+
 def calculate_plans(plans: Sequence[Plan], inputs: Inputs,
                     engine: Callable[[Plan, Inputs], Result] = calculate) -> list[Result]:
     """Several plans in one run (``spmkit calc --plan A --plan B``): each pays each rep for
@@ -906,7 +929,7 @@ def write_outputs(result: Result | Sequence[Result], out_dir: str | Path,
     tables: dict[str, list[tuple[pd.DataFrame, dict[str, pd.Series]]]] = {
         "payouts": [], "credits": []}
     for one in results:
-        payouts, credits = output_frames(one, money_as_text=fmt == "csv")
+        payouts, credits = output_frames(one, money_as_text=False)
         if len(results) > 1:
             payouts.insert(0, "plan", one.plan.plan)
             credits.insert(0, "plan", one.plan.plan)
@@ -921,14 +944,17 @@ def write_outputs(result: Result | Sequence[Result], out_dir: str | Path,
             frame = pd.concat([f for f, _ in parts], ignore_index=True)
             rows += len(frame)
             path = stage / f"{name}.{fmt}"
+            money = {col: pd.concat([m[col] for _, m in parts], ignore_index=True)
+                     for col in parts[0][1]}
+            table = _parquet_table(frame, money)  # exact decimals and dates, no text
+            del frame, money
             if fmt == "csv":
-                frame.to_csv(path, index=False, lineterminator="\n")
+                _write_csv(table, path)
             else:
                 import pyarrow.parquet as pq
 
-                money = {col: pd.concat([m[col] for _, m in parts], ignore_index=True)
-                         for col in parts[0][1]}
-                pq.write_table(_parquet_table(frame, money), path)
+                pq.write_table(table, path)
+            del table
             written.append(Path(out_dir) / path.name)
     progress_step("write", rows, str(out_dir))
     return written
