@@ -382,10 +382,14 @@ def _employment(roster: pd.DataFrame | None, payees: pd.Index, periods: Periods)
     return np.clip(span, 0, None)
 
 
-def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, int]]:
+def measure(plan: Plan, inputs: Inputs, *, credited: dict | None = None
+            ) -> tuple[Grid, pd.DataFrame, dict[str, int]]:
     """Credit the deals and measure every component on the rep x period grid.
 
-    Returns the grid, the credit lines and counts for the run summary.
+    Returns the grid, the credit lines and counts for the run summary.  ``credited`` (a
+    dict the caller keeps, e.g. for the plans of one report) holds credit lines by what
+    they depend on (currency, crediting mode and who is credited), so plans that credit
+    alike on the same inputs credit the deals once.
     """
     periods = plan_periods(plan.year_start, plan.period)
     days = plan_days(plan, inputs)  # None: the whole plan year for every payee
@@ -398,10 +402,19 @@ def measure(plan: Plan, inputs: Inputs) -> tuple[Grid, pd.DataFrame, dict[str, i
     overlay_to = None
     if plan.credit == "overlay" and roster is not None and "plan" in roster.columns:
         overlay_to = pd.Index(roster.loc[roster["plan"].astype("str") == plan.plan, "rep_id"])
-    lines = credit_lines(plan, inputs.deals, splits=inputs.splits, fx=inputs.fx, roster=tree,
-                         rollup_to=rollup_to, source=sources.get("deals", "deals"),
-                         overlays=getattr(inputs, "overlays", None), overlay_to=overlay_to,
-                         payments=getattr(inputs, "payments", None))
+    key = (plan.currency, plan.credit, tuple(plan.overlay_match or ()),
+           None if rollup_to is None else tuple(rollup_to),
+           None if overlay_to is None else tuple(overlay_to))
+    if credited is not None and key in credited:
+        lines = credited[key]
+    else:
+        lines = credit_lines(plan, inputs.deals, splits=inputs.splits, fx=inputs.fx,
+                             roster=tree, rollup_to=rollup_to,
+                             source=sources.get("deals", "deals"),
+                             overlays=getattr(inputs, "overlays", None),
+                             overlay_to=overlay_to, payments=getattr(inputs, "payments", None))
+        if credited is not None:
+            credited[key] = lines
     progress_step("credit", len(lines))
     payees = _payees(plan, inputs, lines, periods, roster)
     outside_year = int((periods.index_of(lines["credit_date"]) < 0).sum())

@@ -223,8 +223,10 @@ def test_description_from_the_opening_comment(tmp_path):
 
 
 def test_each_plan_is_credited_once_per_report(monkeypatch):
-    """compare + build credit the real deals once per plan: the Monte Carlo, sensitivity,
-    marginal cost, caps and figures reuse that run (pay curves credit synthetic reps)."""
+    """compare + build credit the real deals at most once per plan: the Monte Carlo,
+    sensitivity, marginal cost, caps and figures reuse that run (pay curves credit synthetic
+    reps); two plans that credit alike (same currency, direct credit) share one crediting,
+    while a plan that rolls up to managers is credited on its own."""
     import spmkit.payout as payout
     from spmkit.report import build
     from spmkit.scenario import compare
@@ -247,4 +249,9 @@ def test_each_plan_is_credited_once_per_report(monkeypatch):
     comparison = compare(load_plan(GOLDEN), [load_plan(FLAT)], inputs, draws=10, seed=0,
                          margin=0.5)
     build(comparison, "analyst", inputs=inputs)
-    assert sorted(seen) == ["Flat", "Golden"]
+    assert seen == ["Golden"]
+    assert comparison.results["Flat"].credits.equals(comparison.results["Golden"].credits)
+    seen.clear()
+    rollup = load_plan(FLAT).model_copy(update={"plan": "Flat rollup", "credit": "rollup"})
+    compare(load_plan(GOLDEN), [load_plan(FLAT), rollup], inputs, draws=10, seed=0)
+    assert seen == ["Golden", "Flat rollup"]

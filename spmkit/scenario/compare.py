@@ -259,9 +259,10 @@ def compare(baseline: Plan, scenarios: Plan | Sequence[Plan] | Mapping[str, Plan
     named = _named(baseline, scenarios)
     results: dict[str, Result] = {}
     prepared: dict[str, Prepared] = {}
+    credited: dict = {}  # plans that credit alike share their credit lines
     for name, plan in named:  # each plan credited and measured here, once for the report
         try:
-            measured = measure(plan, inputs)
+            measured = measure(plan, inputs, credited=credited)
             results[name] = calculate(plan, inputs, measured=measured)
             prepared[name] = _prepared(plan, measured[0])
         except SpmkitError as exc:  # say which plan the inputs do not fit
