@@ -40,15 +40,24 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 class Num:
-    """Numeric mode: exact Decimal object arrays or float64 arrays."""
+    """Numeric mode: exact Decimal object arrays, or float arrays for what-ifs.
 
-    def __init__(self, exact: bool):
+    ``dtype`` is the float type of the fast modes; ``cents`` says whether each payout line
+    is rounded to the cent (as :func:`spmkit.money.round_cents` does) or left a float
+    estimate (:data:`ESTIMATE`).
+    """
+
+    def __init__(self, exact: bool, dtype: Any = np.float64, cents: bool = True):
         self.exact = exact
+        self.dtype = np.dtype(dtype)
+        self.cents = cents
 
     def arr(self, values: Any) -> np.ndarray:
         a = np.asarray(values)
         if not self.exact:
-            return a.astype(np.float64)
+            if self.cents:
+                return a.astype(self.dtype)
+            return a.astype(self.dtype, copy=False)  # estimates never write into it
         if a.dtype == object:
             return a
         if np.issubdtype(a.dtype, np.integer):
@@ -61,13 +70,21 @@ class Num:
         return Decimal(value) if self.exact else float(value)
 
     def full(self, n: int, value: Decimal | int) -> np.ndarray:
-        return np.full(n, self.const(value), dtype=object if self.exact else np.float64)
+        return np.full(n, self.const(value), dtype=object if self.exact else self.dtype)
 
     def zeros(self, shape: tuple[int, ...]) -> np.ndarray:
         return self.arr(np.zeros(shape, dtype=np.int64))
 
     def div(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         """a / b where b != 0, else 0."""
+        if not self.exact:  # no broadcast copies: the divisor is usually (R, K)
+            a, b = np.asarray(a, dtype=self.dtype), np.asarray(b, dtype=self.dtype)
+            nz = b != 0
+            if nz.all():
+                return a / b
+            out = a / np.where(nz, b, 1.0)
+            out *= nz  # 0 where b is 0 (a finite: never inf x 0)
+            return out
         a, b = np.broadcast_arrays(a, b)
         nz = b != 0
         safe = np.where(nz, b, self.const(1))
@@ -76,6 +93,9 @@ class Num:
 
 EXACT = Num(True)
 FAST = Num(False)
+#: Monte Carlo estimates: float32 and payout lines not rounded to the cent (each line is
+#: within half a cent of the rounded one, and the rounding errors average out over lines).
+ESTIMATE = Num(False, np.float32, cents=False)
 
 
 @dataclass(frozen=True)
@@ -106,9 +126,21 @@ class Grid:
     #: unnamed quota), whose shares spread the target incentive over periods (rule 6).
     full_quotas: Mapping[str | None, np.ndarray] | None = None
 
+    #: Figures that do not depend on the measures (quotas, targets, rates, caps), kept
+    #: across what-if calls on the same grid by :class:`spmkit.payout.Prepared`.
+    cache: dict | None = field(default=None, repr=False, compare=False)
+
     @property
     def shape(self) -> tuple[int, int]:
         return len(self.rep_ids), self.periods.count
+
+    def memo(self, key: Any, compute: Any) -> Any:
+        """``compute()``, kept under ``key`` when the grid carries a cache."""
+        if self.cache is None:
+            return compute()
+        if key not in self.cache:
+            self.cache[key] = compute()
+        return self.cache[key]
 
     def measure(self, component_id: str, name: str = "value") -> np.ndarray:
         """One measure of a component, (R, K) int64."""
@@ -130,6 +162,25 @@ class Earned:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
+class ScaledMeasures(Mapping):
+    """One component's measures times a (D, R, K) path, each computed when first read
+    (an earner reads only the measures it needs)."""
+
+    def __init__(self, values: Mapping[str, np.ndarray], scale: np.ndarray):
+        self._values, self._scale, self._done = values, scale, {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self._done:
+            self._done[name] = self._values[name] * self._scale
+        return self._done[name]
+
+    def __iter__(self) -> Any:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
 def scaled(grid_values: np.ndarray, num: Num, scale: np.ndarray | None) -> np.ndarray:
     """Grid values (R, K) as numbers, times per-rep scale (..., R) in fast mode."""
     values = num.arr(grid_values)
@@ -142,9 +193,20 @@ def windows(values: np.ndarray, basis: str) -> np.ndarray:
     """Per period (``period``) or cumulative from the start of the year (``ytd``)."""
     if basis != "ytd":
         return values
+    if values.dtype.kind == "f":
+        return running(values)
     if values.dtype != np.int64:
         return np.cumsum(values, axis=-1)
     return cumsum_cents(values, "a year-to-date sum")
+
+
+def running(values: np.ndarray) -> np.ndarray:
+    """Running float sums over periods (the last axis), added in the order of
+    ``np.cumsum`` but a period at a time: numpy's cumsum over a short last axis is slow."""
+    out = np.array(values, copy=True)
+    for k in range(1, out.shape[-1]):  # periods, not reps
+        out[..., k] += out[..., k - 1]
+    return out
 
 
 def cumsum_cents(values: np.ndarray, what: str, source: str = "payouts") -> np.ndarray:
@@ -166,9 +228,14 @@ def cap_cents(comp: Component, grid: Grid) -> np.ndarray | None:
         return round_cents(grid.year_target(EXACT) * (comp.cap.ti_multiple * comp.weight))
 
 
-def pay(comp: Component, grid: Grid, earnings: np.ndarray, basis: str
-        ) -> tuple[np.ndarray, np.ndarray]:
-    """Rules 7 and 8: apply caps and the YTD true-up; return (earnings to date, payout) cents."""
+def pay(comp: Component, grid: Grid, earnings: np.ndarray, basis: str,
+        num: Num | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Rules 7 and 8: apply caps and the YTD true-up; return (earnings to date, payout) cents.
+
+    With ``num`` = :data:`ESTIMATE` (``cents`` false) the figures stay float estimates,
+    every line unrounded (the same rules, without the cent)."""
+    if num is not None and not num.cents:
+        return _pay_estimate(comp, grid, earnings, basis, num)
     cap = cap_cents(comp, grid)
     if basis == "ytd":
         if cap is not None:
@@ -190,6 +257,32 @@ def pay(comp: Component, grid: Grid, earnings: np.ndarray, basis: str
         out[..., k] = np.minimum(lines[..., k], cap - paid)
         paid = paid + out[..., k]
     return cumsum_cents(out, f"the earnings to date of component {comp.id!r}"), out
+
+
+def _pay_estimate(comp: Component, grid: Grid, earnings: np.ndarray, basis: str,
+                  num: Num) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`pay` on float estimates: the same caps and true-up, no line rounded."""
+    capn = grid.memo(("cap", comp.id, num.dtype.str), lambda: None if comp.cap is None
+                     else cap_cents(comp, grid).astype(num.dtype))
+    earnings = num.arr(earnings)
+    if basis == "ytd":
+        if capn is not None:  # as (R, K): numpy is slow broadcasting over a short axis
+            capk = np.ascontiguousarray(np.broadcast_to(capn[:, None], grid.shape))
+        to_date = earnings if capn is None else np.minimum(earnings, capk)
+        to_date = np.ascontiguousarray(to_date)
+        payout = np.empty_like(to_date)  # the change from the period before, cell by cell
+        flat, done = payout.reshape(-1), to_date.reshape(-1)
+        np.subtract(done[1:], done[:-1], out=flat[1:])
+        payout[..., 0] = to_date[..., 0]  # the first period has nothing before it
+        return to_date, payout
+    if capn is None:
+        return running(earnings), earnings
+    paid = np.zeros(earnings.shape[:-1], dtype=num.dtype)
+    out = np.empty_like(earnings)
+    for k in range(earnings.shape[-1]):  # periods, not reps
+        np.minimum(earnings[..., k], capn - paid, out=out[..., k])
+        paid += out[..., k]
+    return running(out), out
 
 
 def check_quota(comp: Component, grid: Grid, measure: np.ndarray, quota: np.ndarray) -> None:
@@ -263,4 +356,6 @@ def attainment_of(grid: Grid, num: Num, scale: np.ndarray | None, component_id: 
     its quota for the same window (0 without a quota), as gates and modifiers read it."""
     comp = grid.plan.component(component_id)
     values = scaled(windows(grid.measure(component_id), window), num, scale)
-    return num.div(values, comp.quota_units(windows(comp.quota_of(grid), window), num))
+    quota = grid.memo(("quota units", component_id, window, num.dtype.str, num.cents),
+                      lambda: comp.quota_units(windows(comp.quota_of(grid), window), num))
+    return num.div(values, quota)

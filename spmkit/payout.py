@@ -770,13 +770,17 @@ class Prepared:
 
     ``costs(scale)`` reruns every earner in float64 with per-rep credit multipliers, for
     many draws at once (no loop over draws or reps). Figures are float cents, each payout
-    line rounded; at ``scale=1`` they equal :func:`calculate`'s total.
+    line rounded; at ``scale=1`` they equal :func:`calculate`'s total.  With
+    ``estimate=True`` the earners run in float32 without rounding each line to the cent
+    (:data:`spmkit.grid.ESTIMATE`: what the Monte Carlo uses).
     """
 
     def __init__(self, plan: Plan, inputs: Inputs | None = None, *, grid: Grid | None = None):
         """Measure ``plan`` on ``inputs``, or take a ``grid`` already measured (and earned
         exactly, e.g. by :func:`calculate`), so a report credits each plan once."""
         self.plan = plan
+        self._floats: dict[Any, dict[str, dict[str, np.ndarray]]] = {}
+        self._cache: dict = {}  # the earners' figures that do not depend on the measures
         if grid is not None:
             self.grid = grid
             return
@@ -789,28 +793,51 @@ class Prepared:
     def rep_ids(self) -> np.ndarray:
         return self.grid.rep_ids
 
-    def costs(self, scale: np.ndarray | float) -> np.ndarray:
+    def _measures(self, dtype: np.dtype) -> dict[str, dict[str, np.ndarray]]:
+        """The grid's measures as floats of ``dtype`` (converted once)."""
+        if dtype not in self._floats:
+            self._floats[dtype] = {cid: {name: v.astype(dtype) for name, v in named.items()}
+                                   for cid, named in self.grid.measures.items()}
+        return self._floats[dtype]
+
+    def costs(self, scale: np.ndarray | float, *, estimate: bool = False) -> np.ndarray:
         """Total payout in cents per draw; ``scale`` is (D, R, K) per-payee-and-period
         multipliers (each period's measures scaled before year-to-date sums, so period
-        thresholds, caps and draws see the path), (D, R) per-rep multipliers or (D,)."""
-        s = np.asarray(scale, dtype=np.float64)
+        thresholds, caps and draws see the path), (D, R) per-rep multipliers or (D,).
+
+        ``estimate``: float32 earners, no line rounded to the cent (each line within half
+        a cent of the rounded one plus float32 error, about 1e-7 of the amount)."""
+        from dataclasses import replace
+
+        from spmkit.grid import ESTIMATE, ScaledMeasures
+
+        num = ESTIMATE if estimate else FAST
+        s = np.asarray(scale, dtype=num.dtype)
         if s.ndim == 0:
             s = s[None]
         if s.ndim == 1:
             s = np.broadcast_to(s[:, None], (len(s), len(self.rep_ids)))
-        if s.ndim == 3:  # scale the measured grid itself; validated once in __init__
-            from dataclasses import replace
+        if s.ndim == 3 and estimate:  # each measure scaled when an earner reads it
+            grid = replace(self.grid, cache=self._cache, measures={
+                cid: ScaledMeasures(named, s) for cid, named in self._measures(num.dtype).items()})
+            earned = earn(grid, num, None)
+        elif s.ndim == 3:  # scale the measured grid itself; validated once in __init__
             grid = replace(self.grid, measures={cid: {name: values * s for name, values in
                                                       named.items()}
                                                 for cid, named in self.grid.measures.items()})
-            earned = earn(grid, FAST, None)
+            earned = earn(grid, num, None)
+        elif estimate:
+            earned = earn(replace(self.grid, cache=self._cache), num, s)
         else:
-            earned = earn(self.grid, FAST, s)
+            earned = earn(self.grid, num, s)
         total = sum(e.payout for e in earned.values())
         if (self.grid.draw > 0).any():
             adjust, _ = apply_draws(self.grid, total)
             total = total + adjust
-        return total.sum(axis=(-2, -1)).astype(np.float64)
+        flat = np.broadcast_to(total, s.shape[:1] + self.grid.shape).reshape(len(s), -1)
+        if flat.dtype.kind == "f":  # float32 estimates are added up in float64
+            return flat.sum(axis=1, dtype=np.float64)
+        return flat.sum(axis=1).astype(np.float64)
 
 
 def prepare(plan: Plan, inputs: Inputs) -> Prepared:

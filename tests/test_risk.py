@@ -338,3 +338,65 @@ def test_a_path_stresses_the_draw():
     path[1, 0, 1] = 2.0
     assert prep.costs(path).tolist() == [1_440_000, 1_620_000]
     assert prep.costs(np.full((1, 1, 4), 1.25)).tolist() == [1_650_000]
+
+
+def test_estimates_stay_within_a_cent_per_line_of_the_rounded_costs():
+    """The Monte Carlo's float32, unrounded earners (``costs(estimate=True)``) against the
+    float64 path that rounds each payout line: within a cent per payout line on every
+    draw, and on average within a tenth of that (the rounding errors cancel)."""
+    plan = tiered_plan()
+    prep = prepare(plan, _QUOTA_ONLY)
+    r, k = prep.grid.credit.shape
+    paths = np.random.default_rng(3).lognormal(0, 0.4, (300, r, k))
+    rounded, estimate = prep.costs(paths), prep.costs(paths, estimate=True)
+    lines = r * k * len(plan.components)
+    assert np.abs(estimate - rounded).max() <= lines
+    assert abs((estimate - rounded).mean()) <= lines / 10
+    assert not np.array_equal(estimate, rounded)  # the estimate is not rounded per line
+    assert prep.costs(1.0)[0] == calculate(plan, _QUOTA_ONLY).total_payout_cents
+
+
+def _shipped_p50s(tmp_path) -> dict[str, float]:
+    """P50 / replay of every shipped plan on the default sample org (``spmkit sample``:
+    150 reps), centred shocks, the report's 2,000 draws, seed 0."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from spmkit.plan import load_plan
+
+    subprocess.run([sys.executable, "-m", "spmkit.cli", "sample", "--out", str(tmp_path)],
+                   check=True, capture_output=True)
+    f = {n: tmp_path / f"{n}.csv" for n in ("deals", "quotas", "roster", "splits", "fx")}
+    inputs = load_inputs(*(str(p) if p.exists() else None for p in f.values()))
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    plans = [load_plan(p) for p in sorted(root.glob("*.yaml")) if p.stem != "se_overlay"]
+    sim = simulate(plans, inputs, draws=2000, seed=0)
+    out = {}
+    for plan in plans:
+        res = sim.run(plan, inputs)
+        out[plan.plan] = res.summary["p50"] / res.replay_cost_cents
+    return out
+
+
+@pytest.fixture(scope="module")
+def shipped_p50s(tmp_path_factory) -> dict[str, float]:
+    return _shipped_p50s(tmp_path_factory.mktemp("sample"))
+
+
+def test_the_shipped_plans_p50_is_within_one_percent_of_the_replay(shipped_p50s):
+    """Every shipped plan but the bonus-weighted one: P50 within 1% of the replay (the
+    company and region shocks are stratified, so the median draw's shock is the centred
+    one)."""
+    assert len(shipped_p50s) == 6
+    held = {k: v for k, v in shipped_p50s.items() if not k.startswith("Bonus-weighted")}
+    assert len(held) == 5
+    assert all(abs(v - 1) <= 0.01 for v in held.values()), held
+
+
+@pytest.mark.xfail(strict=True, reason="issue 10: the bonus-weighted plan's P50 runs 1.2-1.4% "
+                   "below its replay on the default sample (the quarterly path noise on a "
+                   "50% bonus; docs/risk.md)")
+def test_the_bonus_weighted_plans_p50_is_within_one_percent_of_the_replay(shipped_p50s):
+    ratio = next(v for k, v in shipped_p50s.items() if k.startswith("Bonus-weighted"))
+    assert abs(ratio - 1) <= 0.01, ratio

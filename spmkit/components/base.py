@@ -398,7 +398,7 @@ class Component(Frozen):
         """The modifier table's factor at ``x``: ``step`` (the row with the largest x not
         above it; f0 below x0) or ``linear`` (between rows; flat outside)."""
         rows = [(num.const(a), num.const(f)) for a, f in self.modifier.table]
-        factor = np.full(np.shape(x), rows[0][1], dtype=object if num.exact else np.float64)
+        factor = np.full(np.shape(x), rows[0][1], dtype=object if num.exact else num.dtype)
         for i, (a, f) in enumerate(rows):  # table rows, not reps
             if self.modifier.method == "linear" and i + 1 < len(rows):
                 a2, f2 = rows[i + 1]

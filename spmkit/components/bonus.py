@@ -55,6 +55,8 @@ class Bonus(Measured):
 
     def fraction(self, a: np.ndarray, num: Num) -> np.ndarray:
         """Rule 6: 0 below the first point, linear between points, flat or extended after."""
+        if not num.cents:
+            return self._fraction_estimate(a, num)
         pts = [(num.const(x), num.const(y)) for x, y in self.curve]
         f = num.zeros(a.shape)
         for i, (x, y) in enumerate(pts):  # curve points, not reps
@@ -70,23 +72,47 @@ class Bonus(Measured):
                 f = np.where(a >= x, tail, f)
         return f
 
+    def _fraction_estimate(self, a: np.ndarray, num: Num) -> np.ndarray:
+        """:meth:`fraction` on floats without ``np.where``: the curve is continuous from
+        its first point, so it is y0 (from x0 on) plus each segment's slope times the part
+        of ``a`` inside it (and the last slope beyond the last point with ``extend``)."""
+        pts = [(float(x), float(y)) for x, y in self.curve]
+        x0, y0 = pts[0]
+        f = (a >= x0) * np.asarray(y0, dtype=num.dtype) if y0 else None
+        segments = list(zip(pts, pts[1:], strict=False))
+        for i, ((x, y), (x2, y2)) in enumerate(segments):  # curve points, not reps
+            last = i + 1 == len(segments) and self.above_last == "extend"
+            part = a - x
+            np.maximum(part, 0.0, out=part)
+            if not last:
+                np.minimum(part, x2 - x, out=part)
+            part *= (y2 - y) / (x2 - x)
+            f = part if f is None else np.add(f, part, out=f)
+        if f is None:
+            f = np.zeros(a.shape, dtype=num.dtype)
+        return f
+
     def earn(self, grid: Grid, num: Num, scale: np.ndarray | None = None) -> Earned:
         window = self.attainment
         raw_c = windows(grid.measure(self.id), window)
-        raw_q = windows(self.quota_of(grid), window)
-        if scale is None and self.basis == "attainment":
+        key = (self.id, window, num.dtype.str, num.cents)  # figures kept across what-ifs
+        raw_q = grid.memo(("quota",) + key, lambda: windows(self.quota_of(grid), window))
+        if scale is None and self.basis == "attainment" and num.cents:
             check_quota(self, grid, raw_c, raw_q)
         c = scaled(raw_c, num, scale)
-        attainment = num.div(c, self.quota_units(raw_q, num))
+        attainment = num.div(c, grid.memo(("quota units",) + key,
+                                          lambda: self.quota_units(raw_q, num)))
         position = attainment if self.basis == "attainment" else c / num.const(self.unit)
-        targets = windows(period_targets(self, grid, num), window)
+        targets = grid.memo(("targets",) + key,
+                            lambda: windows(period_targets(self, grid, num), window))
         fraction = self.fraction(position, num)
-        earnings = targets * fraction
+        earnings = targets * fraction if num.cents else np.multiply(fraction, targets,
+                                                                    out=fraction)
         held = None
         if self.gate is not None and self.gate.above is not None:  # the curve held flat at X
             held = targets * self.fraction(np.minimum(position, num.const(self.gate.above)), num)
         earnings = self.linked(grid, num, scale, earnings, window, held=held)
-        to_date, payout = pay(self, grid, earnings, window)
+        to_date, payout = pay(self, grid, earnings, window, num)
         shown = None if self.basis == "value" and not self.quota_of(grid).any() else attainment
         return Earned(shown, to_date, payout,
                       {"credit": raw_c, "quota": raw_q, "target": targets, "fraction": fraction,

@@ -233,17 +233,18 @@ class Commission(Measured):
     def earn(self, grid: Grid, num: Num, scale: np.ndarray | None = None) -> Earned:
         window = self.attainment
         raw_c = windows(grid.measure(self.id), window)
-        raw_q = windows(self.quota_of(grid), window)
-        if self.needs_quota and scale is None:
+        key = (self.id, window, num.dtype.str, num.cents)  # figures kept across what-ifs
+        raw_q = grid.memo(("quota",) + key, lambda: windows(self.quota_of(grid), window))
+        if self.needs_quota and scale is None and num.cents:  # estimates: checked before
             check_quota(self, grid, raw_c, raw_q)
         c = scaled(raw_c, num, scale)
-        q = self.quota_units(raw_q, num)
+        q = grid.memo(("quota units",) + key, lambda: self.quota_units(raw_q, num))
         attainment = num.div(c, q)
         # where the band points sit, in grid units: fractions of quota, or plan units
         scale_points = q if self.basis == "attainment" else num.arr(
             np.full(raw_q.shape, self.unit, dtype=np.int64))
-        position = num.div(c, scale_points)
-        rates = self.band_rates(grid, num)
+        position = attainment if self.basis == "attainment" else num.div(c, scale_points)
+        rates = grid.memo(("rates",) + key, lambda: self.band_rates(grid, num))
         held = None
         if self.by_line:  # each line priced on its own: the sum of rate x measure per band/row
             portions = [scaled(windows(grid.measure(self.id, f"line{i}"), window), num, scale)
@@ -252,7 +253,8 @@ class Commission(Measured):
             band_index, shown_rates = None, rates
         else:
             bands = self.tiers.bands
-            starts = [scale_points * num.const(b.start) for b in bands]
+            starts = grid.memo(("starts",) + key, lambda: [scale_points * num.const(b.start)
+                                                           for b in bands])
             earnings, portions, band_index, shown_rates = self._tiered(
                 c, position, scale_points, starts, rates, num)
         if self.gate is not None and self.gate.above is not None:
@@ -269,8 +271,11 @@ class Commission(Measured):
                 held = self._tiered(c, capped, scale_points, starts, held_rates, num)[0]
         earnings = self.linked(grid, num, scale, earnings, window, held=held)
         rates = shown_rates
-        earnings = earnings * num.const(100) / num.const(self.unit)  # grid units -> cents
-        to_date, payout = pay(self, grid, earnings, window)
+        if num.cents:
+            earnings = earnings * num.const(100) / num.const(self.unit)  # grid units -> cents
+        elif self.unit != 100:
+            earnings = earnings * (100 / self.unit)
+        to_date, payout = pay(self, grid, earnings, window, num)
         shown = None if self.basis == "value" and not self.quota_of(grid).any() else attainment
         return Earned(shown, to_date, payout,
                       {"credit": raw_c, "quota": raw_q, "portions": portions, "rates": rates,
@@ -282,6 +287,22 @@ class Commission(Measured):
         band index and the rates to explain."""
         bands = self.tiers.bands
         portions, band_index = [], None
+        if self.tiers.method == "marginal" and not num.cents:  # estimates: in place
+            # rates as (R, K) arrays: numpy loops over contiguous cells, not runs of K
+            rates = [np.ascontiguousarray(np.broadcast_to(r[:, None], c.shape[-2:]))
+                     for r in rates]
+            earnings = None
+            for i in range(len(bands)):  # bands, not reps
+                if i + 1 < len(bands):
+                    part = np.minimum(c, starts[i + 1])
+                    part -= starts[i]
+                else:
+                    part = c - starts[i]
+                if i > 0:
+                    np.maximum(part, 0.0, out=part)
+                part *= rates[i]
+                earnings = part if earnings is None else np.add(earnings, part, out=earnings)
+            return earnings, portions, band_index, rates
         if self.tiers.method == "marginal":
             earnings = num.zeros(c.shape)
             for i in range(len(bands)):  # bands, not reps

@@ -23,9 +23,12 @@ class Measure(Measured):
     def earn(self, grid: Grid, num: Num, scale: np.ndarray | None = None) -> Earned:
         raw_c = windows(grid.measure(self.id), self.attainment)
         raw_q = windows(self.quota_of(grid), self.attainment)
-        if scale is None and self.basis == "attainment":
+        if scale is None and self.basis == "attainment" and num.cents:
             check_quota(self, grid, raw_c, raw_q)
         attainment = num.div(scaled(raw_c, num, scale), self.quota_units(raw_q, num))
+        if not num.cents:  # estimates: a zero payout that broadcasts over the draws
+            zero = np.zeros(grid.shape, dtype=num.dtype)
+            return Earned(attainment, zero, zero, {"credit": raw_c, "quota": raw_q})
         zero = np.zeros(np.broadcast_shapes(raw_c.shape, attainment.shape), dtype=np.int64)
         shown = None if self.basis == "value" and not self.quota_of(grid).any() else attainment
         return Earned(shown, zero, zero.copy(), {"credit": raw_c, "quota": raw_q})

@@ -60,10 +60,13 @@ class Spif(Component):
     def earn(self, grid: Grid, num: Num, scale: np.ndarray | None = None) -> Earned:
         if self.per_deal is not None:
             shares = scaled(grid.measure(self.id, "shares"), num, scale)
-            earnings = shares * num.const(self.per_deal * 100) / num.const(PPB)
+            if num.cents:
+                earnings = shares * num.const(self.per_deal * 100) / num.const(PPB)
+            else:
+                earnings = shares * (float(self.per_deal * 100) / PPB)
         else:
             earnings = scaled(grid.measure(self.id), num, scale) * num.const(self.rate)
-        to_date, payout = pay(self, grid, earnings, "period")
+        to_date, payout = pay(self, grid, earnings, "period", num)
         return Earned(None, to_date, payout, {"credit": grid.measure(self.id),
                                               "earnings": earnings})
 

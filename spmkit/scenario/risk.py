@@ -3,8 +3,10 @@
 Both run the engine's fast path, :meth:`spmkit.payout.Prepared.costs`, which re-earns a
 plan measured once with credit multipliers for many what-ifs at once (float cents, each
 payout line rounded; at a multiplier of 1 it equals :func:`spmkit.payout.calculate`'s
-total).  A multiplier scales a payee's credit lines as measured, so it stands for scaling
-the deals without re-rounding each scaled deal to the cent (a difference of cents).
+total).  The Monte Carlo runs its estimate mode (float32, payout lines not rounded to the
+cent: within half a cent a line, see ``docs/risk.md``); its replay runs the rounded path.
+A multiplier scales a payee's credit lines as measured, so it stands for scaling the deals
+without re-rounding each scaled deal to the cent (a difference of cents).
 Per-deal SPIFs scale with the multiplier too, as if the *number* of deals moved with sales;
 :func:`scale_sales` followed by :func:`spmkit.payout.calculate` instead keeps the deal count
 and scales the amounts, so the two differ by the SPIF's share of the change.
@@ -17,8 +19,10 @@ periods are made of: months when one plan pays monthly, else quarters, else the 
 
     multiplier[d, s, b] = C[d] x G[d, region(s)] x L[d, s] x P[s, b] x E[d, s, b]
 
-- ``C``: one company shock, lognormal with median ``1 + growth`` (centred at ``growth=0``)
-  and a standard deviation calibrated from plan-aligned year-over-year changes of the
+- ``C``: one company shock, lognormal with median ``1 + growth`` (centred at ``growth=0``;
+  its normals, and the region shocks', are stratified over the draws so that the median
+  draw has the centred shock: :meth:`SalesSimulation._stratified`) and a standard
+  deviation calibrated from plan-aligned year-over-year changes of the
   company's sales in the history, combined with a stated default
   (:data:`DEFAULT_COMPANY_SIGMA`, weighted as :data:`PRIOR_YEARS` years of history), so
   one year of history gives the default.
@@ -60,6 +64,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -92,8 +97,10 @@ DEFAULT_REGION_SIGMA = 0.05
 PRIOR_YEARS = 4.0
 #: Draws per random block: draw ``d`` is the same whatever the chunking.
 BLOCK = 50
-#: Payee-period cells per engine call (keeps the arrays in cache).
+#: Cells (draws x payee-periods, or x seller-buckets) drawn per chunk of whole blocks.
 CHUNK_CELLS = 1_000_000
+#: Payee-period cells per engine call (float32: keeps the earners' arrays in cache).
+ENGINE_CELLS = 262_144
 _PATTERN_LIMITS = (0.1, 10.0)
 
 
@@ -397,6 +404,20 @@ def _quota_by_rep(quotas: pd.DataFrame | None, start: int, stop: int,
     return rows.groupby(rows["rep_id"].astype("str"))["quota_cents"].sum().astype(np.float64)
 
 
+def _order(values: np.ndarray) -> np.ndarray:
+    """``np.argsort(values, axis=1)`` by one value sort (numpy's float sort is vectorized,
+    its argsort is not): each float64's lowest mantissa bits are replaced by its column,
+    so the sorted values carry their columns.  Values closer than 2^-(52 - bits) of their
+    size (about 1e-12 for a few thousand columns) rank by column instead of by value."""
+    n = values.shape[1]
+    bits = max(1, int(n - 1).bit_length())
+    keys = np.ascontiguousarray(values, dtype=np.float64).view(np.int64) & ~np.int64(
+        (1 << bits) - 1)
+    keys |= np.arange(n, dtype=np.int64)
+    keys = np.sort(keys.view(np.float64), axis=1).view(np.int64)
+    return keys & ((1 << bits) - 1)
+
+
 @dataclass(frozen=True)
 class SalesSimulation:
     """Simulated years shared by every plan of a report: built by :func:`simulate`.
@@ -423,19 +444,39 @@ class SalesSimulation:
     _observed: np.ndarray = field(repr=False)  # (S,) observed log level
     _sorted: tuple[np.ndarray, ...] = field(repr=False)  # per group, observed levels sorted
     _centre: np.ndarray | None = field(default=None, repr=False)  # (S,) log, keeps totals
+    _shocks: np.ndarray | None = field(default=None, repr=False)  # (draws, 1 + regions)
+
+    def _stratified(self) -> SalesSimulation:
+        """The same simulation with the company and region shocks' normals stratified
+        (Latin hypercube: draw ``d`` of column ``j`` is the normal quantile of
+        ``(perm_j[d] + u) / draws``), so over the draws each shock has exactly its stated
+        distribution: the median draw's company shock is the centred one, not a sample
+        median ~0.3% away at 2,000 draws.  A separate random stream; the other normals
+        are unchanged."""
+        from scipy.special import ndtri
+
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(10**9 + 1,)))
+        n, cols = self.draws, 1 + self._regions
+        rank = np.argsort(rng.random((cols, n)), axis=1).T  # a permutation per column
+        jitter = 1e-9 + (1 - 2e-9) * rng.random((n, cols))  # inside the stratum, never 0 or 1
+        return dataclasses.replace(self, _shocks=ndtri((rank + jitter) / n))
 
     def _levels(self, zu: np.ndarray) -> np.ndarray:
         """Log level multipliers (draws, S): each role group's observed levels handed out in
         the order of the sellers' simulated latent levels (posterior mean + predictive sd x
         z), so every draw keeps the role's observed spread of levels."""
-        out = np.zeros_like(zu)
+        out = np.zeros(zu.shape)
+        rows = np.arange(len(zu))[:, None]
         post = np.log(self._level) + self._observed
         for g, levels in enumerate(self._sorted):  # role groups, not reps
             idx = np.flatnonzero(self._group == g)
-            latent = post[idx][None, :] + self._level_sd[idx][None, :] * zu[:, idx]
-            rank = np.argsort(np.argsort(latent, axis=1), axis=1)
-            out[:, idx] = levels[rank] - self._observed[idx][None, :]
-        return out if self._centre is None else out + self._centre[None, :]
+            latent = self._level_sd[idx] * zu[:, idx]
+            latent += post[idx]
+            # the p-th lowest latent gets levels[p]: one scatter into the sellers' columns
+            out[rows, idx[_order(latent)]] = levels
+        shift = -self._observed if self._centre is None else self._centre - self._observed
+        out += shift
+        return out
 
     def _centred(self) -> SalesSimulation:
         """The same simulation with each role group's expected sales total held at the
@@ -455,27 +496,52 @@ class SalesSimulation:
     def buckets(self) -> int:
         return len(self.edges) - 1
 
-    def _block(self, i: int) -> np.ndarray:
+    def _pieces(self, lo: int, hi: int, step: int = BLOCK):
+        """Draws ``lo..hi-1`` in consecutive pieces of at most ``step`` draws: yields
+        (first draw, (draws, S, B) float32 multipliers).  Each block of :data:`BLOCK`
+        draws has its own generator; its normals are drawn in the same order whatever the
+        pieces (company, regions, levels, then the path draw by draw), so draw ``d`` is
+        the same for any ``step``, and a piece's arrays stay in cache."""
         s, b, g = len(self.seller_ids), self.buckets, self._regions
-        rng = np.random.default_rng([self.seed, i])
-        z = rng.standard_normal(BLOCK * (1 + g + s + s * b))
-        zc = z[:BLOCK]
-        zg = z[BLOCK:BLOCK * (1 + g)].reshape(BLOCK, g)
-        zu = z[BLOCK * (1 + g):BLOCK * (1 + g + s)].reshape(BLOCK, s)
-        ze = z[BLOCK * (1 + g + s):].reshape(BLOCK, s, b)
         m = self.model
-        common = np.log1p(m.growth) + m.company_sigma * zc[:, None]
-        if g:
-            common = common + np.where(self._region[None, :] >= 0, m.region_sigma
-                                       * zg[:, np.maximum(self._region, 0)], 0.0)
-        log = common + self._levels(zu)
-        sd_e = self._noise_sd[None, :, :]
-        path = np.exp(sd_e * ze - sd_e**2 / 2)
-        # the path only moves sales within the year: the year's total is the level's
-        weight = self._pattern * self._share
-        total = (path * weight[None, :, :]).sum(axis=2, keepdims=True)
-        path = np.divide(path, total, out=path, where=total > 0)
-        return np.exp(log)[:, :, None] * path * self._pattern[None, :, :]
+        sd_e = self._noise_sd.astype(np.float32)
+        half_var = sd_e**2 / 2
+        weight = (self._pattern * self._share).astype(np.float32)  # the year's total
+        pattern = self._pattern.astype(np.float32)
+        for i in range(lo // BLOCK, (hi - 1) // BLOCK + 1):  # blocks of draws, not reps
+            rng = np.random.default_rng([self.seed, i])
+            head = rng.standard_normal(BLOCK * (1 + g + s))
+            zc = head[:BLOCK]
+            zg = head[BLOCK:BLOCK * (1 + g)].reshape(BLOCK, g)
+            if self._shocks is not None:  # stratified over the draws (the stream is kept)
+                part = self._shocks[i * BLOCK:(i + 1) * BLOCK]
+                zc, zg = zc.copy(), zg.copy()
+                zc[:len(part)], zg[:len(part)] = part[:, 0], part[:, 1:]
+            zu = head[BLOCK * (1 + g):].reshape(BLOCK, s)
+            common = np.log1p(m.growth) + m.company_sigma * zc[:, None]
+            if g:
+                common = common + np.where(self._region[None, :] >= 0, m.region_sigma
+                                           * zg[:, np.maximum(self._region, 0)], 0.0)
+            level = np.exp(common + self._levels(zu)).astype(np.float32)  # (BLOCK, S)
+            for a in range(0, BLOCK, step):  # pieces of the block, not reps
+                first, k = i * BLOCK + a, min(step, BLOCK - a)
+                z = rng.standard_normal((k, s, b))
+                if first + k <= lo or first >= hi:
+                    continue  # drawn all the same: the next piece's normals follow these
+                path = np.multiply(z, sd_e, out=np.empty(z.shape, np.float32))
+                path -= half_var
+                np.exp(path, out=path)
+                # the path only moves sales within the year
+                total = path[:, :, 0] * weight[:, 0]
+                for j in range(1, b):  # buckets, not reps
+                    total += path[:, :, j] * weight[:, j]
+                lv = level[a:a + k]
+                factor = np.divide(lv, total, out=lv.copy(), where=total > 0)
+                for j in range(b):  # buckets: numpy is slow broadcasting over a short axis
+                    path[:, :, j] *= factor
+                path *= pattern
+                cut = slice(max(lo - first, 0), min(hi - first, k))
+                yield first + cut.start, path[cut]
 
     @property
     def _share(self) -> np.ndarray:
@@ -484,19 +550,17 @@ class SalesSimulation:
         return np.divide(self.bookings, y, out=np.zeros(self.bookings.shape), where=y > 0)
 
     def multipliers(self, lo: int = 0, hi: int | None = None) -> np.ndarray:
-        """Sales multipliers of draws ``lo..hi-1``: (draws, sellers, buckets) float64."""
+        """Sales multipliers of draws ``lo..hi-1``: (draws, sellers, buckets) float32."""
         hi = self.draws if hi is None else hi
         if not 0 <= lo <= hi <= self.draws:
             raise SpmkitError(f"multipliers: draws {lo}..{hi} are outside 0..{self.draws}")
         if lo == hi:
-            return np.zeros((0, len(self.seller_ids), self.buckets))
-        first, last = lo // BLOCK, (hi - 1) // BLOCK
-        blocks = np.concatenate([self._block(i) for i in range(first, last + 1)])  # blocks
-        return blocks[lo - first * BLOCK: hi - first * BLOCK]
+            return np.zeros((0, len(self.seller_ids), self.buckets), dtype=np.float32)
+        return np.concatenate([piece for _, piece in self._pieces(lo, hi)])
 
     def run(self, plan: Plan, inputs: Inputs, *, prepared: Prepared | None = None,
             name: str | None = None, credits: pd.DataFrame | None = None,
-            workers: int = 1) -> Risk:
+            workers: int | None = None) -> Risk:
         """Run ``plan`` on the simulated years (the same inputs the simulation was built on).
 
         Parameters
@@ -511,14 +575,16 @@ class SalesSimulation:
             The plan's credit lines (``Result.credits`` of :func:`spmkit.payout.calculate`:
             ``deal_id, rep_id, credit_date, amount_cents``); without them the plan is
             credited again to find where each payee's credit comes from.
-        workers : int
-            Threads running chunks of draws at once (the figures do not depend on it).
+        workers : int, optional
+            Threads running chunks of draws at once (default: one per core; the figures do
+            not depend on it).
 
         Returns
         -------
         Risk
         """
-        return _run(self, plan, inputs, prepared, name or plan.plan, credits, int(workers))
+        return _run(self, plan, inputs, prepared, name or plan.plan, credits,
+                    None if workers is None else int(workers))
 
 
 @dataclass(frozen=True)
@@ -546,6 +612,19 @@ class Risk:
     replay_revenue_cents: int
     summary: dict[str, Any]
     model: RiskModel = field(repr=False)
+
+
+def _positions(values: pd.Series, keys: pd.Series | pd.Index) -> np.ndarray:
+    """Position of each value among ``keys`` (first match), -1 where absent: Arrow's hash
+    lookup on the text itself, without turning millions of ids into Python strings."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    def text(x: pd.Series | pd.Index) -> pa.Array:
+        return pa.array(pd.Series(x).astype("str"), type=pa.large_string())
+
+    pos = pc.index_in(text(values), value_set=text(keys))
+    return pos.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
 
 
 def _bucket_of(dates: pd.Series, edges: np.ndarray) -> np.ndarray:
@@ -874,7 +953,7 @@ def simulate(plans: Plan | Sequence[Plan], inputs: Inputs, *, draws: int = 2000,
         _region=reg_code if n_reg >= 2 else np.full(s_count, -1), _regions=n_reg if n_reg >= 2
         else 0, _level=level, _level_sd=level_sd, _pattern=pattern, _noise_sd=noise_sd,
         _group=ranked, _observed=obs_level, _sorted=tuple(sorted_levels))
-    return sim._centred()
+    return sim._centred()._stratified()
 
 
 def _weights(sim: SalesSimulation, plan: Plan, inputs: Inputs, prep: Prepared,
@@ -888,13 +967,16 @@ def _weights(sim: SalesSimulation, plan: Plan, inputs: Inputs, prep: Prepared,
     payees = pd.Index(prep.grid.rep_ids)
     periods = prep.grid.periods
     kk = periods.index_of(lines["credit_date"])
-    rr = payees.get_indexer(lines["rep_id"].astype("str"))
-    deals = inputs.deals.drop_duplicates("deal_id").set_index("deal_id")
-    seller = pd.Index(sim.seller_ids).get_indexer(
-        lines["deal_id"].map(deals["rep_id"].astype("str")).astype("str").to_numpy())
+    rr = _positions(lines["rep_id"], payees)
+    deals = inputs.deals.drop_duplicates("deal_id")
+    at = _positions(lines["deal_id"], deals["deal_id"])  # each line's deal (-1: none)
+    found = at >= 0
+    seller = np.full(len(lines), -1, dtype=np.int64)
+    seller[found] = _positions(deals["rep_id"], pd.Index(sim.seller_ids))[at[found]]
     # a line moves with its deal: the bucket the deal closed in (a cancellation reverses the
     # scaled deal); deals closed outside the simulated year move with the line's own bucket
-    bucket = _bucket_of(lines["deal_id"].map(deals["close_date"]), sim.edges)
+    bucket = np.full(len(lines), -1, dtype=np.int64)
+    bucket[found] = _bucket_of(deals["close_date"], sim.edges)[at[found]]
     own = _bucket_of(lines["credit_date"], sim.edges)
     bucket = np.where((bucket >= 0) & (bucket < sim.buckets), bucket, own)
     amt = lines["amount_cents"].to_numpy(np.float64)
@@ -912,7 +994,7 @@ def _weights(sim: SalesSimulation, plan: Plan, inputs: Inputs, prep: Prepared,
 
 
 def _run(sim: SalesSimulation, plan: Plan, inputs: Inputs, prepared: Prepared | None,
-         name: str, credits: pd.DataFrame | None = None, workers: int = 1) -> Risk:
+         name: str, credits: pd.DataFrame | None = None, workers: int | None = None) -> Risk:
     prep = _prepared(plan, inputs, prepared)
     r, k = prep.grid.credit.shape
     w, empty = _weights(sim, plan, inputs, prep, credits)
@@ -924,18 +1006,32 @@ def _run(sim: SalesSimulation, plan: Plan, inputs: Inputs, prepared: Prepared | 
     costs = np.zeros(n)
     revenue = np.zeros(n)
     credited = np.zeros(n)
-    per = max(BLOCK, (CHUNK_CELLS // max(r * k, 1)) // BLOCK * BLOCK)
-    wt = w.T.tocsr()
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    cells = max(r * k, len(sim.seller_ids) * sim.buckets, 1)
+    per = max(BLOCK, (CHUNK_CELLS // cells) // BLOCK * BLOCK)  # whole blocks of draws
+    per = min(per, -(-n // (max(workers, 1) * BLOCK)) * BLOCK)  # at least a chunk a thread
+    step = max(1, ENGINE_CELLS // cells)  # draws per engine call: its arrays fit in cache
+    wt = w.T.tocsr().astype(np.float32)
 
-    def chunk(lo: int) -> None:  # each chunk writes its own slice
-        hi = min(n, lo + per)
-        m = sim.multipliers(lo, hi).reshape(hi - lo, -1)
-        scale = np.asarray(m @ wt) if r * k else np.zeros((hi - lo, 0))
+    def engine(lo: int, m: np.ndarray) -> None:
+        hi = lo + len(m)
+        m = m.reshape(hi - lo, -1)
+        scale = np.ascontiguousarray(m @ wt) if r * k else np.zeros((hi - lo, 0), np.float32)
         scale[:, empty] = 1.0
         revenue[lo:hi] = m @ book
         credited[lo:hi] = scale @ credit
         if r:
-            costs[lo:hi] = prep.costs(scale.reshape(hi - lo, r, k))
+            costs[lo:hi] = prep.costs(scale.reshape(hi - lo, r, k), estimate=True)
+
+    def chunk(lo: int) -> None:  # each chunk writes its own slice
+        held, first = [], lo
+        for start, piece in sim._pieces(lo, min(n, lo + per), step):  # pieces, not reps
+            held.append(piece)
+            if sum(len(p) for p in held) >= step:
+                engine(first, np.concatenate(held) if len(held) > 1 else held[0])
+                held, first = [], start + len(piece)
+        if held:
+            engine(first, np.concatenate(held) if len(held) > 1 else held[0])
 
     starts = range(0, n, per)
     if workers > 1 and len(starts) > 1:  # numpy releases the GIL: chunks on several cores
