@@ -4,7 +4,9 @@ For each of N generated sample years (``spmkit.sample.generate`` with its opport
 history), :func:`spmkit.planning.outlook.backtest_outlook` projects the plan year from
 30 June and :func:`spmkit.payout.calculate` pays the whole year; the figure is how often
 the projection's 90% interval (P5-P95) of the total payout holds the actual.  Prints one
-line per year, the coverage, the bias (actual vs P50 in interval units) and the time.
+line per year (with z, the actual's distance from P50 in interval sd, (P95 - P5) / 3.29),
+the coverage, the bias and spread of z (a calibrated interval has spread near 1), the
+mean width of the 90% interval relative to P50, and the time.
 
     python bench/outlook_bench.py [--years 20] [--reps 30] [--draws 500] [--no-pipeline]
 """
@@ -38,7 +40,7 @@ def main() -> None:
                     help="project without the opportunities table (run-rate only)")
     args = ap.parse_args()
     plan = load_plan(args.plan)
-    inside, z, times, skipped = [], [], [], 0
+    inside, z, width, times, skipped = [], [], [], [], 0
     seed = args.first_seed
     while len(inside) < args.years:
         t = generate(reps=args.reps, years=2, seed=seed)
@@ -57,16 +59,19 @@ def main() -> None:
             continue
         times.append(time.perf_counter() - start)
         inside.append(b["inside"])
+        width.append((b["p95_cents"] - b["p5_cents"]) / max(b["p50_cents"], 1))
         z.append((b["actual_cents"] - b["p50_cents"]) / max(b["p95_cents"] - b["p5_cents"], 1)
                  * 3.29)
         print(f"seed {seed}: actual {b['actual_cents'] / 100:>14,.2f}  P5 "
               f"{b['p5_cents'] / 100:>14,.2f}  P50 {b['p50_cents'] / 100:>14,.2f}  P95 "
-              f"{b['p95_cents'] / 100:>14,.2f}  {'inside' if b['inside'] else 'OUTSIDE'}")
+              f"{b['p95_cents'] / 100:>14,.2f}  z {z[-1]:+.2f}  "
+              f"{'inside' if b['inside'] else 'OUTSIDE'}")
         seed += 1
     print(f"\n{args.years} years, {args.reps} reps, {args.draws} draws"
           f"{', no pipeline' if args.no_pipeline else ''}: the 90% interval holds the actual "
           f"in {sum(inside)} of {len(inside)} ({np.mean(inside):.0%}); actual vs P50 "
-          f"{np.mean(z):+.2f} interval sd (spread {np.std(z):.2f}); "
+          f"{np.mean(z):+.2f} interval sd (spread {np.std(z):.2f}); mean 90% interval "
+          f"width {np.mean(width):.1%} of P50; "
           f"{np.mean(times):.2f} s per projection (+ the actual year), {skipped} skipped")
 
 

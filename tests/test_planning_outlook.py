@@ -262,21 +262,22 @@ def test_outlook_is_reproducible_and_its_percentiles_ordered(small_org):
 
 # --- the backtest: 30 June, 20 generated years ---------------------------------------------------
 
-def test_backtest_interval_holds_the_actual_year_in_at_least_15_of_20():
-    """Small orgs (15 reps, 150 draws) keep it fast; ``bench/outlook_bench.py --reps 15
-    --draws 150`` prints the same 20 years (seeded: 16 of 20).  At 30 reps the bench gives
-    14 of 20, short of issue 12's target: the total's intervals are still about 1.4x too
-    narrow (bench/README.md)."""
+@pytest.mark.parametrize(("reps", "draws"), [(30, 200), (15, 150)])
+def test_backtest_interval_holds_the_actual_year_in_at_least_15_of_20(reps, draws):
+    """Issue 12's bar on the sample data: projected from 30 June, the 90% interval of the
+    year's total payout holds the actual in at least 15 of 20 generated years, at the
+    bench's 30 reps (``bench/outlook_bench.py --reps 30 --draws 200``; seeded: 16 of 20)
+    and at 15 (``--reps 15 --draws 150``; 17 of 20)."""
     from spmkit.sample import generate
 
     plan = load_plan(ROOT / "scenarios" / "baseline.yaml")
     inside = []
     for seed in range(500, 520):
-        t = generate(reps=15, years=2, seed=seed)
+        t = generate(reps=reps, years=2, seed=seed)
         inputs = load_inputs(t["deals"], quotas=t["quotas"], roster=t["roster"],
                              splits=t["splits"], fx=t["fx"])
         opps = load_opportunities(generate_opportunities(t["deals"], seed=seed))
-        result = backtest_outlook(plan, inputs, "2025-06-30", opportunities=opps, draws=150,
+        result = backtest_outlook(plan, inputs, "2025-06-30", opportunities=opps, draws=draws,
                                   seed=seed)
         inside.append(result["inside"])
     assert sum(inside) >= 15, inside
@@ -376,3 +377,70 @@ def test_ramp_is_fitted_on_the_hires_and_carried_to_the_months_left():
     assert ytd[:5] == pytest.approx(1.0) and rest[:5] == pytest.approx(1.0)
     assert ytd[5] == pytest.approx(0.25) and rest[5] == pytest.approx(0.875)
     assert year[5] == pytest.approx((0.25 * 3 + 0.875 * 6) / 9)
+
+
+def _lines_two_kinds(scale: tuple[float, float]) -> tuple[pd.DataFrame, pd.Index, tuple]:
+    """Ten reps, two credit lines a month from January 2024 to June 2025: 1,000 and 4,000
+    times the rep's kind (``scale[0]`` for R0-R4, ``scale[1]`` for R5-R9)."""
+    months = np.arange(np.datetime64("2024-01"), np.datetime64("2025-07")).astype(
+        "datetime64[D]") + 14
+    ids = [f"R{i}" for i in range(10)]
+    rows = [(rep, m, int(base * scale[i >= 5] * 100)) for i, rep in enumerate(ids)
+            for m in months for base in (1_000, 4_000)]
+    lines = pd.DataFrame(rows, columns=["rep_id", "credit_date", "amount_cents"])
+    lines["credit_date"] = pd.to_datetime(lines["credit_date"])
+    lines["clawback"] = False
+    lines["rule"] = "deal"
+    hire = np.full(10, np.datetime64("2010-01-01", "D"))
+    term = np.full(10, np.datetime64("2999-12-31", "D"))
+    return lines, pd.Index(ids), (hire, term)
+
+
+def _run(lines, reps, employed, draws=2000):
+    from spmkit.planning.outlook import _run_rate
+
+    notes: list[str] = []
+    sim = _run_rate(lines, reps, pd.Timestamp("2025-06-30"), pd.Timestamp("2025-01-01"),
+                    pd.Timestamp("2025-12-31"), (0, 0), employed, draws,
+                    np.random.default_rng(1), notes)
+    return sim, notes
+
+
+def _pseudo(notes: list[str]) -> float:
+    note = next(n for n in notes if n.startswith("run-rate amounts"))
+    return float(note.split("worth ")[1].split(" lines")[0])
+
+
+def test_team_lines_weigh_little_beside_a_reps_own_when_reps_differ_in_deal_size():
+    """Empirical Bayes: reps of two kinds (deal sizes 1x and 3x) -> the spread of the reps'
+    mean log amounts (0.34, less 0.50 / 24 of noise) is large against the spread within a
+    rep ((ln 4 / 2)^2 x 24 / 23 = 0.50): the team's lines are worth 0.50 / 0.31 = 1.6 of a
+    rep's own lines.  Reps alike ->
+    their means do not differ beyond noise: the team's lines are worth as much as the
+    rep's own many times over."""
+    within = np.log(4.0) ** 2 / 4 * 24 / 23  # ddof: one mean per rep, 24 lines each
+    between = np.var([0.0] * 5 + [np.log(3.0)] * 5, ddof=1)
+    apart = _pseudo(_run(*_lines_two_kinds((1.0, 3.0)), draws=20)[1])
+    assert apart == pytest.approx(within / (between - within / 24), abs=0.05)
+    alike = _pseudo(_run(*_lines_two_kinds((1.0, 1.0)), draws=20)[1])
+    assert alike > 1_000
+
+
+def test_a_reps_mean_deal_size_is_uncertain_from_draw_to_draw():
+    """A rep with 24 lines of its own (1,000 and 4,000) and a team of another kind: each
+    simulated year's mean deal size varies by more than the lines drawn alone would make
+    it (the mean itself is an estimate: relative variance (e^s2 - 1) / (24 + pseudo),
+    about 0.025, beside the lines' own, about 0.5 / 12 with the smoothing kernel; without
+    it the ratio is 1 within 3% at 2,000 draws)."""
+    sim, _ = _run(*_lines_two_kinds((1.0, 3.0)))
+    mine = sim.rep == 0
+    n = np.bincount(sim.draw[mine], minlength=2000)
+    total = np.bincount(sim.draw[mine], weights=sim.cents[mine], minlength=2000)
+    ok = n >= 5
+    squares = np.bincount(sim.draw[mine], weights=sim.cents[mine].astype(float) ** 2,
+                          minlength=2000)
+    per_draw = total[ok] / n[ok]
+    # without a shared factor, a draw's mean varies as its lines do within it, over n
+    within = (squares[ok] - total[ok] ** 2 / n[ok]) / (n[ok] - 1)
+    bootstrap_only = float(np.mean(within / n[ok]))
+    assert np.var(per_draw) > 1.2 * bootstrap_only

@@ -17,10 +17,12 @@ accelerators, true-ups and draws are the engine's.  A simulated year is
   opportunities created after the same date (all of them without an opportunities
   table) and by the payee's ramp (a hire's pace so far, seen through the ramp of its
   months employed, carried to the months left at theirs; the linear ramp's length fitted
-  on the history's hires); amounts are drawn from the payee's credit lines of the last
-  twelve months,
-  dates from last year's rest-of-year lines one year on.  Lines outside a payee's
-  employment are dropped.
+  on the history's hires); the team's pace, itself an estimate, is drawn per simulated
+  year; amounts are drawn from the payee's credit lines of the last twelve months beside
+  the team's (worth a number of lines estimated by empirical Bayes), each simulated year
+  scaling a payee's amounts by a factor for the uncertainty of its mean deal size (and the
+  team's), dates from last year's rest-of-year lines one year on.  Lines outside a
+  payee's employment are dropped.
 
 Simulated credit is added to the grid's credit; each component measure grows by the
 payee's ratio of that measure to credit so far (1 for the usual plan on all credit).
@@ -66,7 +68,9 @@ SHRINK = 10.0
 #: Weight (in year-to-date windows) of the team's pace in each payee's run-rate, when
 #: there are too few reps to estimate it.
 PRIOR_WEIGHT = 0.5
-#: Pseudo-count of the team's deal amounts beside a rep's own.
+#: Pseudo-count of the team's deal amounts beside a rep's own when fewer than three reps
+#: have two lines or more to estimate it from (otherwise empirical Bayes, in
+#: ``_run_rate``).
 AMOUNT_PSEUDO = 30.0
 
 
@@ -469,25 +473,19 @@ def _run_rate(lines: pd.DataFrame, reps: pd.Index, as_of: pd.Timestamp,
         prior_ytd, prior_rest = prior_ytd & on_steady, prior_rest & on_steady
         whole = steady
     if prior_ytd.sum() >= 20 and prior_rest.any():
-        # the ratio is an estimate shared by every rep: drawn from its posterior per draw
-        # counts vary more than Poisson (the monthly excess): fewer effective counts
-        # (the team's count varies by the sum over reps of their squared counts)
+        # (the ratio is drawn below, once the monthly excess is calibrated)
         per_month = float((n0[full] ** 2).sum() / max(n0[full].sum(), 1.0)) / eff_in
-        inflate = 1.0 + excess * per_month
-        rest, before = prior_rest.sum(), prior_ytd.sum()
-        season = (rng.gamma(rest / inflate + 0.5, 1.0, draws)
-                  / rng.gamma(before / inflate + 0.5, 1.0, draws) * (rest / before)
-                  / ((rest / inflate + 0.5) / (before / inflate + 0.5)))[:, None]
+        ratio_counts: tuple[int, int, float] | None = (int(prior_rest.sum()),
+                                                       int(prior_ytd.sum()), per_month)
         pool_days = day[prior_rest] + np.timedelta64(365, "D")
         pool_days = np.where(pool_days > y_end, y_end, pool_days)
         pool_days = np.where(pool_days <= a1, a1 + 1, pool_days)
     else:
+        ratio_counts = None
         season = np.full((draws, 1), ((y_end - a1).astype(np.int64)) / days0)
         pool_days = np.arange(a1 + 1, y_end + 1)
         notes.append("no history for last year's same months: run-rate is flat (no "
                      "seasonality)")
-    new, seen = new_share
-    rate = season * (rng.beta(new + 1.0, seen - new + 1.0, draws)[:, None] if seen else 1.0)
     # each payee's pace: gamma posterior around the team's pace per employed window
     team = n0[full].sum() / e0[full].sum() if full.any() and e0[full].sum() > 0 else (
         n0.sum() / max(e0.sum(), 1e-9))
@@ -513,6 +511,13 @@ def _run_rate(lines: pd.DataFrame, reps: pd.Index, as_of: pd.Timestamp,
         noise = float(np.mean(1.0 / expected[ok])) + excess / eff_in
         between = max(float(np.var(ratio)) - noise, 0.01)
         weight = float(np.clip(noise / between, 0.05, 20.0))
+        # the team's pace is itself an estimate, the mean of these reps' paces: drawn per
+        # draw from its sampling distribution (relative variance var(ratio) / n, the
+        # hyper-mean's posterior under a flat prior) and shared by every rep, so the reps'
+        # paces, each shrunk toward it, do not all lean on one fixed figure
+        se2 = float(np.var(ratio, ddof=1)) / int(ok.sum())
+        if se2 > 0:
+            team = team * rng.gamma(1.0 / se2, se2, (draws, 1))
     # with overdispersed counts a rep's count so far says less about its rate than Poisson
     # would: the same posterior mean, its variance widened by the same factor as above
     # (each rep's own: a busy rep's months vary more in count, by excess x its count)
@@ -541,7 +546,25 @@ def _run_rate(lines: pd.DataFrame, reps: pd.Index, as_of: pd.Timestamp,
         if seen > allowed and np.mean(pred**2) > 0:
             excess += eff_left * (seen - allowed) / float(np.mean(pred**2))
             excess = min(excess, 5.0)
-
+    if ratio_counts is not None:
+        # last year's ratio is an estimate shared by every rep: drawn from its posterior
+        # per draw; its counts vary more than Poisson by the monthly excess as calibrated
+        # above (the same months, the same reps' kind of counts): fewer effective counts
+        # (the team's count varies by the sum over reps of their squared counts)
+        rest, before, per_month = ratio_counts
+        inflate = 1.0 + excess * per_month
+        if len(h1) >= 3 and h1.sum() > 0 and h2.sum() > 0:
+            # or, when larger, as the reps' own scatter says (the ratio estimator's
+            # variance clustered by rep: whatever makes one rep's second half differ from
+            # its first, not only monthly noise)
+            e = h2 - h2.sum() / h1.sum() * h1
+            robust = float(e @ e) * len(h1) / (len(h1) - 1) / h2.sum() ** 2
+            inflate = max(inflate, robust / (1.0 / rest + 1.0 / before))
+        season = (rng.gamma(rest / inflate + 0.5, 1.0, draws)
+                  / rng.gamma(before / inflate + 0.5, 1.0, draws) * (rest / before)
+                  / ((rest / inflate + 0.5) / (before / inflate + 0.5)))[:, None]
+    new, seen = new_share
+    rate = season * (rng.beta(new + 1.0, seen - new + 1.0, draws)[:, None] if seen else 1.0)
     if excess > 0:
         k = eff_left / excess
         theta = theta * rng.gamma(k, 1.0 / k, (draws, r))
@@ -559,20 +582,48 @@ def _run_rate(lines: pd.DataFrame, reps: pd.Index, as_of: pd.Timestamp,
         own, start = np.zeros(r, np.int64), np.zeros(r, np.int64)
         notes.append("no credit lines in the last twelve months: run-rate amounts come "
                      "from all history")
-    # a rep's own amounts count as much as they are many: a few large deals in the last
-    # twelve months are not the rep's every deal (deal sizes are heavy-tailed)
-    use_own = rng.random(len(flat)) < own[r_of] / (own[r_of] + AMOUNT_PSEUDO)
+    # a rep's own amounts count as much as they are many, beside the team's worth
+    # ``pseudo`` lines (empirical Bayes on log amounts: the spread within reps over the
+    # spread of the reps' means beyond what their own lines' noise explains; the reps of a
+    # team differ in role and deal size, so the team's lines say little about one rep's)
+    logs = np.log(pool[pool > 0]) if (pool > 0).any() else np.zeros(1)
+    pseudo, s2 = AMOUNT_PSEUDO, 0.0
+    if own.sum() > (own > 0).sum():
+        mine = np.log(np.maximum(pool[: own.sum()], 1))
+        who = np.repeat(np.arange(r), own)
+        means = np.bincount(who, weights=mine, minlength=r) / np.maximum(own, 1)
+        s2 = float(((mine - means[who]) ** 2).sum() / (own.sum() - (own > 0).sum()))
+        many = own >= 2
+        if many.sum() >= 3:
+            tau2 = float(np.var(means[many], ddof=1) - np.mean(s2 / own[many]))
+            pseudo = float(np.clip(s2 / max(tau2, 1e-6), 1.0, 1e4))
+            notes.append(f"run-rate amounts: a rep's own lines of the last twelve months "
+                         f"beside the team's worth {pseudo:.1f} lines (empirical Bayes)")
+    use_own = rng.random(len(flat)) < own[r_of] / (own[r_of] + pseudo)
     u = rng.random(len(flat))
     pick = np.where(use_own, start[r_of] + (u * own[r_of]).astype(np.int64),
                     (u * len(pool)).astype(np.int64))
     amount = pool[np.minimum(pick, len(pool) - 1)]
+    # the mean deal size is an estimate too, and a bootstrap that reuses the same lines in
+    # every draw takes it as known: each draw scales a rep's amounts by a factor of mean 1
+    # and the posterior relative variance of the rep's mean, c^2 / (own + pseudo) (a
+    # normal mean from the rep's own lines with the team's as its prior; c^2 = exp(s^2) - 1,
+    # s^2 the variance of log amounts within reps), and the lines drawn from the team's
+    # pool by the team mean's, var(pool) / mean(pool)^2 / len(pool), shared by every rep
+    factor = np.ones(len(amount))
+    if len(amount) and s2 > 0:
+        cv2 = np.expm1(s2) / (own + pseudo)
+        factor = rng.gamma(1.0 / cv2, cv2, (draws, r))[d_of, r_of]
+        pool_cv2 = float(np.var(pool) / max(float(np.mean(pool)) ** 2, 1.0) / len(pool))
+        if pool_cv2 > 0:
+            factor = factor * np.where(use_own, 1.0, rng.gamma(1.0 / pool_cv2, pool_cv2,
+                                                                draws)[d_of])
     # a smoothed bootstrap (lognormal kernel, Silverman's bandwidth on log amounts): deals
     # larger or smaller than any seen so far remain possible
-    logs = np.log(pool[pool > 0]) if (pool > 0).any() else np.zeros(1)
     width = 1.06 * float(np.std(logs)) * max(len(logs), 1) ** -0.2
     if width > 0 and len(amount):
-        amount = np.rint(amount * rng.lognormal(-width**2 / 2, width, len(amount))).astype(
-            np.int64)
+        factor = factor * rng.lognormal(-width**2 / 2, width, len(amount))
+    amount = np.rint(amount * factor).astype(np.int64)
     when = pool_days[rng.integers(0, len(pool_days), len(flat))]
     return _Sim(d_of, r_of, when, amount)
 
