@@ -142,3 +142,53 @@ def test_sample_accounts_refuses_a_non_csv(tmp_path, sample_data):
     proc = run_cli("sample-accounts", "--roster", sample_data / "roster.csv",
                    "--out", tmp_path / "a.txt")
     assert proc.returncode == 2 and "must end in .csv" in proc.stderr
+
+
+def test_capacity_and_territory_on_northwind(tmp_path):
+    """The planning commands on a real data set: Northwind's 1997 roster and orders.
+    Capacity comes from its history; territories are its customers, each with the potential
+    of what it bought and the rep who sold it most as the owner (built here with pandas,
+    independently of spmkit)."""
+    root = Path(__file__).resolve().parents[1]
+    nw = tmp_path / "nw"
+    assert run_cli("import-northwind", "--source", root / "examples" / "northwind" / "data",
+                   "--out", nw).returncode == 0
+    cap = tmp_path / "cap"
+    proc = run_cli("capacity", "--roster", nw / "roster.csv", "--history", nw / "deals.csv",
+                   "--year", "1998", "--target", "600000", "--out", cap)
+    assert proc.returncode == 0, proc.stderr
+    quarters = pd.read_csv(cap / "capacity.csv", dtype=str)
+    assert quarters["quarter"].tolist() == ["1998-Q1", "1998-Q2", "1998-Q3", "1998-Q4"]
+    # productivity by role: the median of the ramped reps' 1997 credit, to the cent
+    history = pd.read_csv(nw / "deals.csv", dtype=str)
+    history = history[history["close_date"].str.startswith("1997")]
+    roster = pd.read_csv(nw / "roster.csv", dtype=str)
+    per_rep = history.assign(cents=history["amount"].str.replace(".", "").astype(int)) \
+        .groupby("rep_id")["cents"].sum()
+    role = roster.set_index("rep_id")["role"]
+    want = per_rep.groupby(role.reindex(per_rep.index).to_numpy()).median()
+    want = want.drop(["VP", "Manager"])  # managers sell at Northwind, but are no capacity
+    got = pd.read_csv(cap / "productivity.csv", dtype=str).set_index("role")["productivity"]
+    assert {r: round(float(v) * 100) for r, v in got.items()} == \
+        {r: round(float(v)) for r, v in want.items()}
+
+    deals = pd.read_csv(nw / "deals.csv", dtype={"rep_id": str})
+    deals["amount"] = deals["amount"].astype(float)
+    by = deals.groupby(["account", "rep_id"], as_index=False)["amount"].sum()
+    top = by.sort_values(["account", "amount", "rep_id"], ascending=[True, False, True])
+    owner = top.drop_duplicates("account").set_index("account")["rep_id"]
+    accounts = pd.DataFrame({"account": owner.index, "owner": owner.to_numpy(),
+                             "potential": by.groupby("account")["amount"].sum()
+                             .reindex(owner.index).round(2).to_numpy()})
+    accounts.to_csv(tmp_path / "accounts.csv", index=False)
+    terr = tmp_path / "terr"
+    proc = run_cli("territory", "--accounts", tmp_path / "accounts.csv", "--roster",
+                   nw / "roster.csv", "--as-of", "1998-01-01", "--tolerance", "0.15",
+                   "--out", terr)
+    assert proc.returncode == 0, proc.stderr
+    assigned = pd.read_csv(terr / "assignment.csv", dtype=str)
+    assert sorted(assigned["account"]) == sorted(accounts["account"])
+    assert set(assigned["rep_id"]) <= set(roster["rep_id"])
+    territories = pd.read_csv(terr / "territories.csv")
+    assert territories["pct_of_average"].between(0.85, 1.15).all()
+    assert territories["potential"].sum() == pytest.approx(accounts["potential"].sum())
