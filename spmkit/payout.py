@@ -15,6 +15,7 @@ for thousands of what-ifs at once (:class:`Prepared`, used by sensitivity and Mo
 from __future__ import annotations
 
 import decimal
+import errno
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -930,6 +931,8 @@ def _write_csv(table: Any, path: Path) -> None:
         con.register("out_table", table)
         target = str(path).replace("'", "''")
         con.execute(f"COPY out_table TO '{target}' (FORMAT csv, HEADER true)")
+    except duckdb.IOException as exc:  # e.g. a full disk: a file error, not a bug
+        raise OSError(errno.EIO, str(exc).splitlines()[0], str(path)) from None
     finally:
         con.close()
 

@@ -337,3 +337,17 @@ def test_a_stopped_commit_leaves_a_journal_a_reader_can_read(tmp_path, monkeypat
     monkeypatch.setattr(outputs, "_roll_forward", real)
     assert read_set(out) == {"b.csv": "b"} == visible(out)
     assert leftovers(out) == []
+
+
+def test_a_csv_that_cannot_be_written_is_a_file_error_naming_the_path(tmp_path):
+    """DuckDB's CSV writer failing (a missing folder here, a full disk in life) surfaces as
+    an OSError naming the file, which the CLI reports in one line with exit status 2."""
+    import pyarrow as pa
+
+    from spmkit.payout import _write_csv
+
+    target = tmp_path / "missing" / "payouts.csv"
+    with pytest.raises(OSError) as info:
+        _write_csv(pa.table({"rep_id": ["R1"]}), target)
+    assert info.value.filename == str(target)
+    assert not target.parent.exists()
