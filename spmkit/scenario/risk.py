@@ -33,20 +33,26 @@ periods are made of: months when one plan pays monthly, else quarters, else the 
   the plan year form their own groups).
   The observed plan year (against quota, else per employed year) is the true level plus
   that year's luck; the luck's variance comes from the seller's own period-to-period
-  deviations, the spread of true levels from the role.  Each draw ranks the role's sellers
-  by a draw from their posterior predictive (posterior mean + posterior and next-year
-  sd) and hands out the role's *observed* levels in that order: a lucky year is not
-  replayed and then given fresh luck on top, and every draw keeps the role's observed
-  spread of levels (held to the observed role total in expectation).
+  deviations, the spread of true levels from the role.  The part of the level the size
+  of the seller's quota explains (the OLS slope of log level on log quota within the
+  role, shrunk by its sampling error) stays with the seller.  Each draw ranks the
+  role's sellers by a draw from their posterior predictive (posterior mean + posterior
+  and next-year sd) and hands out the rest of the role's *observed* levels in that
+  order: a lucky year is not replayed and then given fresh luck on top, and every draw
+  keeps the role's observed spread of levels.
 - ``P``, ``E``: the path within the year.  ``P`` replaces the seller's observed pattern
   across buckets by the company's seasonality (over the buckets in which the seller sold,
   weighted by days employed), except the share that persists from year to year (the
   correlation of a seller's deviations in the same bucket of consecutive years).  ``E``
-  (lognormal, independent per bucket, normalised so the year's total is the level's)
-  has the seller's own period-to-period variance: each period's deviation from the
-  seller's expected share of its year (masked where the seller was not employed;
-  measured on the plan's buckets, or on months when plans' years differ), pooled over
-  the history and shrunk toward the role's by empirical Bayes (Smyth 2004).
+  (independent per bucket, normalised so the year's total is the level's) is
+  ``1 + sd x r``: ``sd`` is the seller's own period-to-period standard deviation (each
+  period's deviation from the seller's expected share of its year, masked where the
+  seller was not employed, measured on the plan's buckets or on months when plans' years
+  differ, pooled over the history and shrunk toward the role's by empirical Bayes, Smyth
+  2004); ``r`` is resampled from every observed deviation divided by its seller's ``sd``
+  (standardized to mean 0, variance 1), so the path has the data's shape (a quarter can
+  sell nothing; the tails are the observed ones), not an assumed one.  With fewer than
+  :data:`MIN_RESIDUALS` deviations ``r`` is normal; ``E`` is clipped at 0.
 
 Every plan of a report is run on the same ``multiplier`` draws (:class:`SalesSimulation`):
 a payee's multiplier in a plan period is the credit-weighted mean of the multipliers of
@@ -102,6 +108,8 @@ CHUNK_CELLS = 1_000_000
 #: Payee-period cells per engine call (float32: keeps the earners' arrays in cache).
 ENGINE_CELLS = 262_144
 _PATTERN_LIMITS = (0.1, 10.0)
+#: Fewest observed period deviations for ``E`` to resample them (else ``E`` is normal).
+MIN_RESIDUALS = 30
 
 
 # ----------------------------------------------------------------------------- the sweep
@@ -255,10 +263,16 @@ class RiskModel:
     sellers, seller_months, regions : int
         Sellers (deal owners) simulated; seller-months employed in the window (the sample
         of the period deviations); regions with a shock.
+    path_deviations : int
+        Standardized period deviations the path noise ``E`` resamples (its shape); 0 when
+        there were fewer than :data:`MIN_RESIDUALS` and ``E`` is normal.
     roles : DataFrame
-        ``role, sellers, path_sd, prior_dof, level_sd``: per role group, the pooled
-        period-to-period relative standard deviation, the empirical-Bayes prior's degrees of
-        freedom (inf: every seller gets the role's) and the spread of true levels (log).
+        ``role, sellers, path_sd, prior_dof, level_sd, quota_slope``: per role group, the
+        pooled period-to-period relative standard deviation, the empirical-Bayes prior's
+        degrees of freedom (inf: every seller gets the role's), the spread of true levels
+        beyond the quota's size (log) and how the log level follows the log quota (OLS
+        slope within the group, shrunk by its sampling error: below 0 when bigger quotas
+        are met less often).
     """
 
     description: str
@@ -276,6 +290,7 @@ class RiskModel:
     sellers: int
     seller_months: int
     regions: int
+    path_deviations: int
     roles: pd.DataFrame = field(repr=False)
 
     def as_dict(self) -> dict[str, Any]:
@@ -439,11 +454,12 @@ class SalesSimulation:
     _level: np.ndarray = field(repr=False)  # (S,) the posterior-mean level / observed (A)
     _level_sd: np.ndarray = field(repr=False)  # (S,) log sd of the next year's level
     _pattern: np.ndarray = field(repr=False)  # (S, B) P
-    _noise_sd: np.ndarray = field(repr=False)  # (S, B) log sd of E
+    _path_sd: np.ndarray = field(repr=False)  # (S, B) relative sd of E
+    _residuals: np.ndarray = field(repr=False)  # standardized period deviations E resamples
     _group: np.ndarray = field(repr=False)  # (S,) role group ranked together, -1: not ranked
     _observed: np.ndarray = field(repr=False)  # (S,) observed log level
-    _sorted: tuple[np.ndarray, ...] = field(repr=False)  # per group, observed levels sorted
-    _centre: np.ndarray | None = field(default=None, repr=False)  # (S,) log, keeps totals
+    _fixed: np.ndarray = field(repr=False)  # (S,) the log level the quota's size explains
+    _sorted: tuple[np.ndarray, ...] = field(repr=False)  # per group, the rest, sorted
     _shocks: np.ndarray | None = field(default=None, repr=False)  # (draws, 1 + regions)
 
     def _stratified(self) -> SalesSimulation:
@@ -462,35 +478,21 @@ class SalesSimulation:
         return dataclasses.replace(self, _shocks=ndtri((rank + jitter) / n))
 
     def _levels(self, zu: np.ndarray) -> np.ndarray:
-        """Log level multipliers (draws, S): each role group's observed levels handed out in
-        the order of the sellers' simulated latent levels (posterior mean + predictive sd x
-        z), so every draw keeps the role's observed spread of levels."""
+        """Log level multipliers (draws, S): each role group's observed levels beyond what
+        the size of a seller's quota explains, handed out in the order of the sellers'
+        simulated latent levels (posterior mean + predictive sd x z), so every draw keeps
+        the role's observed spread of levels."""
         out = np.zeros(zu.shape)
         rows = np.arange(len(zu))[:, None]
-        post = np.log(self._level) + self._observed
+        post = np.log(self._level) + self._observed - self._fixed
         for g, levels in enumerate(self._sorted):  # role groups, not reps
             idx = np.flatnonzero(self._group == g)
             latent = self._level_sd[idx] * zu[:, idx]
             latent += post[idx]
             # the p-th lowest latent gets levels[p]: one scatter into the sellers' columns
             out[rows, idx[_order(latent)]] = levels
-        shift = -self._observed if self._centre is None else self._centre - self._observed
-        out += shift
+        out += self._fixed - self._observed
         return out
-
-    def _centred(self) -> SalesSimulation:
-        """The same simulation with each role group's expected sales total held at the
-        observed one (a constant per group, from 400 draws of a separate random stream)."""
-        y = self.bookings.sum(axis=1).astype(np.float64)
-        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(10**9,)))
-        lv = self._levels(rng.standard_normal((400, len(y))))
-        centre = np.zeros(len(y))
-        for g in range(len(self._sorted)):  # role groups, not reps
-            idx = np.flatnonzero(self._group == g)
-            expected = (y[idx][None, :] * np.exp(lv[:, idx])).sum(axis=1).mean()
-            if expected > 0:
-                centre[idx] = math.log(y[idx].sum() / expected)
-        return dataclasses.replace(self, _centre=centre)
 
     @property
     def buckets(self) -> int:
@@ -504,8 +506,8 @@ class SalesSimulation:
         the same for any ``step``, and a piece's arrays stay in cache."""
         s, b, g = len(self.seller_ids), self.buckets, self._regions
         m = self.model
-        sd_e = self._noise_sd.astype(np.float32)
-        half_var = sd_e**2 / 2
+        sd_e = self._path_sd.astype(np.float32)
+        residuals = self._residuals.astype(np.float32)
         weight = (self._pattern * self._share).astype(np.float32)  # the year's total
         pattern = self._pattern.astype(np.float32)
         for i in range(lo // BLOCK, (hi - 1) // BLOCK + 1):  # blocks of draws, not reps
@@ -525,16 +527,21 @@ class SalesSimulation:
             level = np.exp(common + self._levels(zu)).astype(np.float32)  # (BLOCK, S)
             for a in range(0, BLOCK, step):  # pieces of the block, not reps
                 first, k = i * BLOCK + a, min(step, BLOCK - a)
-                z = rng.standard_normal((k, s, b))
+                pick = rng.integers(0, len(residuals), (k, s, b), dtype=np.int32)
                 if first + k <= lo or first >= hi:
-                    continue  # drawn all the same: the next piece's normals follow these
-                path = np.multiply(z, sd_e, out=np.empty(z.shape, np.float32))
-                path -= half_var
-                np.exp(path, out=path)
+                    continue  # drawn all the same: the next piece's draws follow these
+                path = residuals[pick]  # E = 1 + the seller's sd x a resampled deviation
+                path *= sd_e
+                path += 1
+                np.maximum(path, 0, out=path)  # a period sells nothing at worst
                 # the path only moves sales within the year
                 total = path[:, :, 0] * weight[:, 0]
                 for j in range(1, b):  # buckets, not reps
                     total += path[:, :, j] * weight[:, j]
+                dead = total <= 0  # every period at nothing: the year keeps its level, flat
+                if dead.any():
+                    path[dead] = 1
+                    total[dead] = 1
                 lv = level[a:a + k]
                 factor = np.divide(lv, total, out=lv.copy(), where=total > 0)
                 for j in range(b):  # buckets: numpy is slow broadcasting over a short axis
@@ -806,6 +813,7 @@ def simulate(plans: Plan | Sequence[Plan], inputs: Inputs, *, draws: int = 2000,
     level = np.ones(s_count)
     level_sd = np.zeros(s_count)
     obs_level = np.zeros(s_count)
+    fixed_level = np.zeros(s_count)
     ranked = np.full(s_count, -1, dtype=np.int64)
     sorted_levels: list[np.ndarray] = []
     role_rows = []
@@ -822,26 +830,37 @@ def simulate(plans: Plan | Sequence[Plan], inputs: Inputs, *, draws: int = 2000,
         if not len(sel):
             role_rows.append({"role": str(g), "sellers": int(len(idx)),
                               "path_sd": float(math.sqrt(s0)), "prior_dof": float(d0),
-                              "level_sd": 0.0})
+                              "level_sd": 0.0, "quota_slope": 0.0})
             continue
         use_quota = len(sel) and (quota[sel] > 0).all()
         base = quota[sel] if use_quota else np.maximum(emp[sel][:, py].sum(axis=1) / 12, 1e-9)
         y = np.log(y_obs[sel] / base)
+        # how far a seller's attainment follows the size of its quota (a stretching quota is
+        # met less often): that part of the level stays with the seller, the rest is drawn
+        xb = np.log(base) - np.log(base).mean()
+        slope = float((xb * y).sum() / (xb**2).sum()) if len(sel) >= 3 and (xb**2).sum() > 0 \
+            else 0.0
+        if slope:  # shrunk by its sampling error (positive-part James-Stein)
+            resid = y - y.mean() - slope * xb
+            se2 = float((resid**2).sum()) / max(len(sel) - 2, 1) / float((xb**2).sum())
+            slope *= max(0.0, 1 - se2 / slope**2)
+        fixed = y.mean() + slope * xb
+        e = y - fixed
         noise = np.log1p(month_var[sel] * h_year[sel])
-        tau2 = max(float(y.var(ddof=1)) - float(noise.mean()), 0.0) if len(sel) > 1 else 0.0
+        tau2 = max(float((e**2).sum() / max(len(sel) - 1 - (slope != 0), 1))
+                   - float(noise.mean()), 0.0) if len(sel) > 1 else 0.0
         lam = tau2 / (tau2 + noise) if tau2 > 0 else np.zeros(len(sel))
-        shift = -(1 - lam) * (y - y.mean()) if len(sel) else np.zeros(0)
-        a = np.exp(shift)
-        if len(sel):
-            a *= y_obs[sel].sum() / (y_obs[sel] * a).sum()
+        a = np.exp(-(1 - lam) * e)
+        a *= y_obs[sel].sum() / (y_obs[sel] * a).sum()
         level[sel] = a
         level_sd[sel] = np.sqrt(lam * noise + noise)  # posterior + next year's luck
         obs_level[sel] = y
+        fixed_level[sel] = fixed
         ranked[sel] = len(sorted_levels)
-        sorted_levels.append(np.sort(y))
+        sorted_levels.append(np.sort(e))
         role_rows.append({"role": str(g), "sellers": int(len(idx)),
                           "path_sd": float(math.sqrt(s0)), "prior_dof": float(d0),
-                          "level_sd": float(math.sqrt(tau2))})
+                          "level_sd": float(math.sqrt(tau2)), "quota_slope": slope})
 
     # buckets of the plan year: the pattern pulled to the seasonality, the bucket noise
     b_of_m = np.searchsorted(edges, np.arange(start_year, stop), side="right") - 1
@@ -863,7 +882,20 @@ def simulate(plans: Plan | Sequence[Plan], inputs: Inputs, *, draws: int = 2000,
         both = okw[:, 1:] & okw[:, :-1]
         den_r = math.sqrt(float((a[both] ** 2).sum()) * float((b[both] ** 2).sum()))
         rho = min(max(float((a[both] * b[both]).sum()) / den_r, 0.0), 0.95) if den_r else 0.0
-    noise_sd = np.sqrt(np.log1p(month_var[:, None] * h_b * (1 - rho)))
+    path_sd = np.sqrt(month_var[:, None] * h_b * (1 - rho))
+    # E's shape: the observed period deviations, each standardized by its seller's (shrunk)
+    # sd, pooled; too few of them and E is normal (clipped at nothing)
+    used = on_u & valid[:, block_u] & (month_var > 0)[:, None]
+    residuals = ((x - 1) / np.sqrt(np.where(month_var > 0, month_var, 1))[:, None])[used]
+    spread = float(residuals.std()) if len(residuals) else 0.0
+    if len(residuals) >= MIN_RESIDUALS and spread > 0:
+        residuals = (residuals - residuals.mean()) / spread
+        n_resid = len(residuals)
+    else:
+        from scipy.special import ndtri
+
+        residuals = ndtri((np.arange(999) + 0.5) / 999)
+        n_resid = 0
     pos = observed > 0
     t_pos = np.where(pos, target, 0.0)
     t_share = np.divide(t_pos, t_pos.sum(axis=1, keepdims=True), out=np.zeros_like(t_pos),
@@ -926,15 +958,18 @@ def simulate(plans: Plan | Sequence[Plan], inputs: Inputs, *, draws: int = 2000,
     cal_end = (np.datetime64(stop - 1970 * 12, "M").astype("datetime64[D]")
                - np.timedelta64(1, "D")).astype(date)
     roles = pd.DataFrame(role_rows, columns=["role", "sellers", "path_sd", "prior_dof",
-                                             "level_sd"])
+                                             "level_sd", "quota_slope"])
     description = (
         f"Simulated years: each seller's sales per {basis} = a company shock (lognormal, "
         f"median {'1' if growth == 0 else f'1{growth:+.1%}'}, sd {c_sigma:.1%} a year; "
         f"{c_src}) x a region shock (sd {r_sigma:.1%}; {r_src}) x the seller's level for the "
-        "year (the role's observed levels handed out by an empirical-Bayes draw, so a lucky "
-        "year is not counted twice) x the company's seasonality with the seller's own "
-        f"period-to-period variation (shrunk toward the role's; {rho:.0%} of each seller's "
-        "pattern persists from year to year and is kept). "
+        "year (the part the size of its quota explains kept, the rest of the role's observed "
+        "levels handed out by an empirical-Bayes draw, so a lucky year is not counted twice) "
+        "x the company's seasonality with the seller's own "
+        "period-to-period variation (its size shrunk toward the role's; its shape "
+        + (f"resampled from {n_resid} observed period deviations" if n_resid else
+           "normal, too few periods observed to resample")
+        + f"; {rho:.0%} of each seller's pattern persists from year to year and is kept). "
         f"Calibrated on deals from {cal_start:%Y-%m-%d} to {cal_end:%Y-%m-%d}: {years} whole "
         f"plan-aligned year(s) ({n_yoy} year-over-year change(s)), {s_count} sellers, "
         f"{seller_months} employed seller-months, {n_reg} region(s). Defaults: company "
@@ -946,14 +981,16 @@ def simulate(plans: Plan | Sequence[Plan], inputs: Inputs, *, draws: int = 2000,
         company_sigma=float(c_sigma), company_sigma_source=c_src, region_sigma=float(r_sigma),
         region_sigma_source=r_src, growth=float(growth), pattern_persistence=float(rho),
         sellers=int(s_count),
-        seller_months=seller_months, regions=int(n_reg) if n_reg >= 2 else 0, roles=roles)
+        seller_months=seller_months, regions=int(n_reg) if n_reg >= 2 else 0,
+        path_deviations=int(n_resid), roles=roles)
     sim = SalesSimulation(
         model=model, draws=int(draws), seed=int(seed), currency=currency,
         seller_ids=sellers.to_numpy(), edges=edges, bookings=bookings,
         _region=reg_code if n_reg >= 2 else np.full(s_count, -1), _regions=n_reg if n_reg >= 2
-        else 0, _level=level, _level_sd=level_sd, _pattern=pattern, _noise_sd=noise_sd,
-        _group=ranked, _observed=obs_level, _sorted=tuple(sorted_levels))
-    return sim._centred()._stratified()
+        else 0, _level=level, _level_sd=level_sd, _pattern=pattern, _path_sd=path_sd,
+        _residuals=residuals,
+        _group=ranked, _observed=obs_level, _fixed=fixed_level, _sorted=tuple(sorted_levels))
+    return sim._stratified()
 
 
 def _weights(sim: SalesSimulation, plan: Plan, inputs: Inputs, prep: Prepared,
