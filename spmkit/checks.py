@@ -24,7 +24,8 @@ import pandas as pd
 
 from spmkit.errors import InputError
 
-__all__ = ["SpmkitWarning", "coverage_warnings", "deal_coverage", "emit", "run_warnings"]
+__all__ = ["DealFacts", "SpmkitWarning", "coverage_warnings", "deal_coverage", "emit",
+           "run_warnings"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,45 @@ class SpmkitWarning(UserWarning):
         return f"{where}: {self.message}"
 
 
+@dataclass(frozen=True)
+class DealFacts:
+    """What the warnings need to know of the deals, without the deals: their number, the
+    reps who own them, the values of the columns plans filter on, and how many close on
+    each day.  Facts of slices of the deals add up (:meth:`merge`), so a run that reads the
+    deals a slice at a time warns exactly as one that holds them all."""
+
+    rows: int
+    reps: frozenset
+    values: dict  # column -> frozenset of its values (the columns plans filter on)
+    dates: pd.Series  # deals per close date (datetime64 index), sorted
+
+    @classmethod
+    def of(cls, deals: pd.DataFrame, columns: Sequence[str] = ()) -> DealFacts:
+        dates = pd.to_datetime(deals["close_date"]).value_counts(sort=False).sort_index()
+        return cls(rows=len(deals), reps=frozenset(_values_in(deals, "rep_id")),
+                   values={c: frozenset(_values_in(deals, c)) for c in columns},
+                   dates=dates.astype(np.int64))
+
+    def merge(self, other: DealFacts) -> DealFacts:
+        dates = pd.concat([self.dates, other.dates]).groupby(level=0).sum().sort_index()
+        return DealFacts(rows=self.rows + other.rows, reps=self.reps | other.reps,
+                         values={c: self.values.get(c, frozenset()) | v
+                                 for c, v in other.values.items()},
+                         dates=dates.astype(np.int64))
+
+
+def filter_columns(plans: Sequence[Any]) -> tuple[str, ...]:
+    """The deal columns the plans' filters and ``when`` rates name (for :class:`DealFacts`)."""
+    cols: set[str] = set()
+    for plan in plans:
+        for comp in plan.components:
+            cols.update((getattr(comp, "filter", None) or {}).keys())
+            for row in getattr(comp, "rates", None) or ():
+                cols.update(row.when.keys())
+    cols.discard("role")
+    return tuple(sorted(cols))
+
+
 def _shown(values: Sequence[Any], limit: int = 8) -> str:
     items = [repr(v) for v in list(values)[:limit]]
     more = len(values) - limit
@@ -53,15 +93,19 @@ def _values_in(frame: pd.DataFrame | None, column: str) -> set[str]:
     return set(frame[column].dropna().astype("str").unique().tolist())
 
 
-def _filter_warnings(plan: Any, inputs: Any, source: str) -> list[SpmkitWarning]:
+def _filter_warnings(plan: Any, inputs: Any, source: str, facts: DealFacts | None = None
+                     ) -> list[SpmkitWarning]:
     """Component ``filter`` and ``rates:`` ``when`` values that match no deal (or role)."""
     out = []
     found: dict[str, set[str]] = {}
 
     def values(column: str) -> set[str]:
         if column not in found:
-            table = inputs.roster if column == "role" else inputs.deals
-            found[column] = _values_in(table, column)
+            if column != "role" and facts is not None:
+                found[column] = set(facts.values.get(column, ()))
+            else:
+                table = inputs.roster if column == "role" else inputs.deals
+                found[column] = _values_in(table, column)
         return found[column]
 
     def check(key: str, column: str, wanted: Sequence[str], what: str) -> None:
@@ -105,7 +149,7 @@ def _spif_warnings(plan: Any, source: str) -> list[SpmkitWarning]:
     return out
 
 
-def deal_coverage(deals: pd.DataFrame, start: date | pd.Timestamp,
+def deal_coverage(deals: pd.DataFrame | DealFacts, start: date | pd.Timestamp,
                   end: date | pd.Timestamp) -> dict:
     """How much of the window ``start .. end`` the deals' close dates cover.
 
@@ -116,7 +160,8 @@ def deal_coverage(deals: pd.DataFrame, start: date | pd.Timestamp,
     counted) and ``window_months`` (months in the window).
     """
     start, end = pd.Timestamp(start), pd.Timestamp(end)
-    d = pd.to_datetime(deals["close_date"])
+    d = (pd.Series(deals.dates.index) if isinstance(deals, DealFacts)
+         else pd.to_datetime(deals["close_date"]))
     inside = d[((d >= start) & (d <= end)).to_numpy()]
     window = (end.year - start.year) * 12 + end.month - start.month + 1
     if inside.empty:
@@ -126,7 +171,7 @@ def deal_coverage(deals: pd.DataFrame, start: date | pd.Timestamp,
     return {"first": first, "last": last, "months": int(months), "window_months": int(window)}
 
 
-def coverage_warnings(deals: pd.DataFrame, start: date | pd.Timestamp,
+def coverage_warnings(deals: pd.DataFrame | DealFacts, start: date | pd.Timestamp,
                       end: date | pd.Timestamp, *, source: str = "deals",
                       what: str = "plan year", periods: Any = None) -> list[SpmkitWarning]:
     """How much of the year ``start .. end`` the deals' close dates cover.
@@ -168,7 +213,8 @@ def coverage_warnings(deals: pd.DataFrame, start: date | pd.Timestamp,
 
 
 def run_warnings(plan: Any, inputs: Any, result: Any = None, *,
-                 plan_source: str = "plan") -> list[SpmkitWarning]:
+                 plan_source: str = "plan", facts: DealFacts | None = None
+                 ) -> list[SpmkitWarning]:
     """Everything valid but probably wrong about running ``plan`` on ``inputs``.
 
     Parameters
@@ -179,6 +225,9 @@ def run_warnings(plan: Any, inputs: Any, result: Any = None, *,
         The engine's result, for "pays no one".
     plan_source : str
         The plan's file name, for messages.
+    facts : DealFacts, optional
+        What is known of the deals when ``inputs`` does not hold them (a run that reads
+        them a slice at a time); default: taken from ``inputs.deals``.
 
     Returns
     -------
@@ -189,7 +238,9 @@ def run_warnings(plan: Any, inputs: Any, result: Any = None, *,
     plan year, and the plan year's coverage by the deals.
     """
     out = [SpmkitWarning(plan_source, w) for w in plan.warnings()]
-    out += _filter_warnings(plan, inputs, plan_source)
+    if facts is None:
+        facts = DealFacts.of(inputs.deals, filter_columns([plan]))
+    out += _filter_warnings(plan, inputs, plan_source, facts)
     out += _spif_warnings(plan, plan_source)
     roster = inputs.roster
     sources = getattr(inputs, "sources", {}) or {}
@@ -210,9 +261,8 @@ def run_warnings(plan: Any, inputs: Any, result: Any = None, *,
         elif total == 0:
             out.append(SpmkitWarning(plan_source, f"plan {plan.plan!r} pays no one: the total "
                                      f"payout of its {payees} payees is 0.00"))
-    deals = inputs.deals
     if roster is not None and len(roster):
-        sold = deals["rep_id"].unique().astype("str")  # a few thousand reps, not every deal
+        sold = sorted(facts.reps)  # a few thousand reps, not every deal
         quoted = (inputs.quotas.loc[inputs.quotas["quota_cents"].fillna(0) > 0, "rep_id"]
                   .unique().astype("str") if inputs.quotas is not None else [])
         ids = roster["rep_id"].astype("str")
@@ -222,17 +272,17 @@ def run_warnings(plan: Any, inputs: Any, result: Any = None, *,
         if len(idle):
             out.append(SpmkitWarning(roster_name, f"{len(idle)} rep(s) have no deals and no "
                                      f"quota: {_shown(idle.tolist())}"))
-    d = pd.to_datetime(deals["close_date"])
+    d, count = facts.dates.index, facts.dates.to_numpy()
     start, end = pd.Timestamp(plan.year_start), pd.Timestamp(plan.year_end)
-    outside = int(((d < start) | (d > end)).sum())
+    outside = int(count[(d < start) | (d > end)].sum())
     if outside:
-        before = int((d < start).sum())
-        out.append(SpmkitWarning(deals_name, f"{outside:,} of {len(deals):,} deals close outside "
+        before = int(count[d < start].sum())
+        out.append(SpmkitWarning(deals_name, f"{outside:,} of {facts.rows:,} deals close outside "
                                  f"the plan year {start.date()} .. {end.date()} ({before:,} "
                                  f"before, {outside - before:,} after); they are not paid"))
     from spmkit.periods import plan_periods
 
-    out += coverage_warnings(deals, start, end, source=deals_name,
+    out += coverage_warnings(facts, start, end, source=deals_name,
                              periods=plan_periods(plan.year_start, plan.period))
     return out
 

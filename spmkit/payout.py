@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import decimal
 import errno
+import itertools
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -542,6 +543,30 @@ def _cap_note(comp: Component, grid: Grid, e: Earned) -> np.ndarray:
 
 PAYOUT_COLUMNS = ["rep_id", "period_index", "period_start", "period", "component", "attainment",
                   "earnings_to_date_cents", "amount_cents", "explain"]
+#: The columns of ``Result.credits``, and their order (by deal first).
+CREDIT_OUTPUT = ["deal_id", "rep_id", "credit_date", "amount_cents", "rule"]
+CREDIT_ORDER = ["deal_id", "rep_id", "credit_date", "rule", "amount_cents"]
+#: Rows per row group of a Parquet output (Arrow's default), whatever the slices.
+ROW_GROUP = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class CreditParts:
+    """A plan's credit lines kept on disk, a range of deals per file, in order
+    (:mod:`spmkit.stream`): ``Result.credits`` of a run too large to hold them."""
+
+    paths: tuple[Path, ...]
+    rows: int
+
+    def frames(self) -> Any:
+        """The credit lines a file at a time (``CREDIT_OUTPUT`` columns)."""
+        import pyarrow.parquet as pq
+
+        for path in self.paths:  # files, not rows
+            yield pq.read_table(path).to_pandas()
+
+    def __len__(self) -> int:
+        return self.rows
 
 
 @dataclass(frozen=True)
@@ -551,7 +576,7 @@ class Result:
     plan: Plan
     periods: Periods
     payouts: pd.DataFrame
-    credits: pd.DataFrame
+    credits: pd.DataFrame | CreditParts
     attainment: pd.DataFrame
     reps: pd.DataFrame
     summary: dict[str, int]
@@ -640,8 +665,8 @@ def calculate(plan: Plan, inputs: Inputs, *, measured: tuple | None = None) -> R
     """
     # measured: (grid, lines, summary) as measure() returns them, from another rows engine
     grid, lines, summary = measured if measured is not None else measure(plan, inputs)
-    credits = _sorted(lines[["deal_id", "rep_id", "credit_date", "amount_cents", "rule"]],
-                      ["deal_id", "rep_id", "credit_date", "rule", "amount_cents"])
+    credits = lines if isinstance(lines, CreditParts) else _sorted(lines[CREDIT_OUTPUT],
+                                                                     CREDIT_ORDER)
     del lines  # the widest frame of the run: let it go before the grid work
     earned = earn(grid, EXACT)
     r, k = grid.shape
@@ -869,8 +894,12 @@ def output_frames(result: Result, *, money_as_text: bool = True
     """
     money = format_cents if money_as_text else (lambda c: c)
     dates = _iso_dates if money_as_text else (lambda d: d.to_numpy())
-    p = result.payouts
-    payouts = pd.DataFrame({
+    return (_payout_frame(result.payouts, money, dates),
+            _credit_frame(result.credits, money, dates))
+
+
+def _payout_frame(p: pd.DataFrame, money: Callable, dates: Callable) -> pd.DataFrame:
+    return pd.DataFrame({
         "rep_id": p["rep_id"],
         "period_start": dates(p["period_start"]),
         "period": p["period"],
@@ -880,15 +909,16 @@ def output_frames(result: Result, *, money_as_text: bool = True
         "amount": np.asarray(money(p["amount_cents"])),
         "explain": p["explain"],
     })
-    c = result.credits
-    credits = pd.DataFrame({
+
+
+def _credit_frame(c: pd.DataFrame, money: Callable, dates: Callable) -> pd.DataFrame:
+    return pd.DataFrame({
         "deal_id": c["deal_id"],
         "rep_id": c["rep_id"],
         "credit_date": dates(c["credit_date"]),
         "amount": np.asarray(money(c["amount_cents"])),
         "rule": c["rule"],
     })
-    return payouts, credits
 
 
 def _decimal_array(cents: pd.Series) -> Any:
@@ -914,18 +944,12 @@ def _parquet_table(frame: pd.DataFrame, money: dict[str, pd.Series]) -> Any:
 
 
 def _write_csv(table: Any, path: Path) -> None:
-    """Write an Arrow table as CSV with DuckDB's writer (multi-threaded, in row order):
+    """Write an Arrow table or batch reader as CSV with DuckDB's writer (in row order):
     decimals with their two places, dates ``YYYY-MM-DD``, a field quoted only when it holds
-    a comma, a quote or a line break; an empty text is an empty field, like a missing one."""
+    a comma, a quote or a line break (empty texts are missing values by now: an empty
+    field)."""
     import duckdb
-    import pyarrow as pa
-    import pyarrow.compute as pc
 
-    for i, fld in enumerate(table.schema):
-        if pa.types.is_string(fld.type) or pa.types.is_large_string(fld.type):
-            col = table.column(i)
-            table = table.set_column(i, fld.name, pc.if_else(
-                pc.equal(col, ""), pa.scalar(None, fld.type), col))
     con = duckdb.connect(config={"threads": os.cpu_count() or 1})
     try:
         con.register("out_table", table)
@@ -947,6 +971,18 @@ def calculate_plans(plans: Sequence[Plan], inputs: Inputs,
     SpmkitError
         Two plans with one name, or plans in different currencies.
     """
+    check_plans(plans)
+    return [engine(p, inputs) for p in plans]  # a handful of plans, not reps
+
+
+def check_plans(plans: Sequence[Plan]) -> None:
+    """The plans of one run: distinct names, one currency.
+
+    Raises
+    ------
+    SpmkitError
+        Two plans with one name, or plans in different currencies.
+    """
     names = [p.plan for p in plans]
     twice = sorted({n for n in names if names.count(n) > 1})
     if twice:
@@ -957,7 +993,94 @@ def calculate_plans(plans: Sequence[Plan], inputs: Inputs,
     if len(currencies) > 1:
         raise SpmkitError(f"the plans pay in {', '.join(sorted(currencies))}: one run's "
                           "plans must share a currency, so that its totals add up")
-    return [engine(p, inputs) for p in plans]  # a handful of plans, not reps
+
+
+def _credit_table(credits: pd.DataFrame, plan: str | None) -> Any:
+    """Credit lines as the output's Arrow table: exact decimals and dates."""
+    frame = _credit_frame(credits, lambda c: c, lambda d: d.to_numpy())
+    if plan is not None:
+        frame.insert(0, "plan", plan)
+    return _parquet_table(frame, {"amount": credits["amount_cents"]})
+
+
+def _payout_table(result: Result, plan: str | None) -> Any:
+    payouts = _payout_frame(result.payouts, lambda c: c, lambda d: d.to_numpy())
+    if plan is not None:
+        payouts.insert(0, "plan", plan)
+    return _parquet_table(payouts, {"earnings_to_date": result.payouts["earnings_to_date_cents"],
+                                    "amount": result.payouts["amount_cents"]})
+
+
+def _write_tables(tables: Any, path: Path, fmt: str) -> int:
+    """Write Arrow tables one after the other as one file; returns the rows written.
+
+    Parquet row groups hold :data:`ROW_GROUP` rows whatever the tables' sizes, so the file
+    is the same to the byte however the rows were cut; CSV goes through DuckDB's writer as
+    a stream of batches (in order)."""
+    import pyarrow as pa
+
+    rows = 0
+    if fmt == "parquet":
+        import pyarrow.parquet as pq
+
+        writer = None
+        held: list = []
+        count = 0
+
+        def flush(table: Any) -> None:
+            nonlocal writer
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema)
+            writer.write_table(table.combine_chunks(), row_group_size=ROW_GROUP)
+
+        try:
+            last = None
+            for table in tables:  # tables of a range of deals each, not rows
+                last = table
+                rows += len(table)
+                held.append(table)
+                count += len(table)
+                while count >= ROW_GROUP:
+                    whole = pa.concat_tables(held)
+                    flush(whole.slice(0, ROW_GROUP))
+                    rest = whole.slice(ROW_GROUP)
+                    held, count = [rest], len(rest)
+            if count or writer is None:
+                flush(pa.concat_tables(held) if held else last.slice(0, 0))
+        finally:
+            if writer is not None:
+                writer.close()
+        return rows
+    reader, counted = _batches(tables)
+    _write_csv(reader, path)
+    return counted()
+
+
+def _batches(tables: Any) -> tuple[Any, Callable[[], int]]:
+    """A RecordBatchReader over Arrow tables (an empty text as a missing one, as the CSV
+    writer wants), and a function giving the rows it has read."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    it = iter(tables)
+    first = next(it)
+    seen = [0]
+
+    def blanked(table: Any) -> Any:
+        for i, fld in enumerate(table.schema):
+            if pa.types.is_string(fld.type) or pa.types.is_large_string(fld.type):
+                col = table.column(i)
+                table = table.set_column(i, fld.name, pc.if_else(
+                    pc.equal(col, ""), pa.scalar(None, fld.type), col))
+        return table
+
+    def gen() -> Any:
+        for table in itertools.chain([first], it):  # ranges of deals, not rows
+            seen[0] += len(table)
+            yield from blanked(table).to_batches()
+
+    return pa.RecordBatchReader.from_batches(blanked(first.slice(0, 0)).schema, gen()), \
+        lambda: seen[0]
 
 
 def write_outputs(result: Result | Sequence[Result], out_dir: str | Path,
@@ -965,39 +1088,30 @@ def write_outputs(result: Result | Sequence[Result], out_dir: str | Path,
     """Write ``payouts`` and ``credits`` (csv or parquet) into ``out_dir``, atomically.
 
     Given several results (one run of several plans), both tables start with a ``plan``
-    column naming the plan of each row."""
+    column naming the plan of each row.  Credit lines kept on disk (:class:`CreditParts`)
+    are streamed into the file, a range of deals at a time."""
     if fmt not in ("csv", "parquet"):
         raise SpmkitError(f"unknown format {fmt!r}; use csv or parquet")
     results = [result] if isinstance(result, Result) else list(result)
-    tables: dict[str, list[tuple[pd.DataFrame, dict[str, pd.Series]]]] = {
-        "payouts": [], "credits": []}
-    for one in results:
-        payouts, credits = output_frames(one, money_as_text=False)
-        if len(results) > 1:
-            payouts.insert(0, "plan", one.plan.plan)
-            credits.insert(0, "plan", one.plan.plan)
-        tables["payouts"].append((payouts, {
-            "earnings_to_date": one.payouts["earnings_to_date_cents"],
-            "amount": one.payouts["amount_cents"]}))
-        tables["credits"].append((credits, {"amount": one.credits["amount_cents"]}))
+    several = len(results) > 1
+
+    def payouts() -> Any:
+        for one in results:  # a handful of plans, not reps
+            yield _payout_table(one, one.plan.plan if several else None)
+
+    def credits() -> Any:
+        for one in results:  # a handful of plans, not reps
+            frames = one.credits.frames() if isinstance(one.credits, CreditParts) \
+                else [one.credits]
+            for frame in frames:  # ranges of deals, not rows
+                yield _credit_table(frame, one.plan.plan if several else None)
+
     written = []
     rows = 0
     with atomic_dir(out_dir, kind="calc") as stage:
-        for name, parts in tables.items():
-            frame = pd.concat([f for f, _ in parts], ignore_index=True)
-            rows += len(frame)
+        for name, tables in (("payouts", payouts), ("credits", credits)):
             path = stage / f"{name}.{fmt}"
-            money = {col: pd.concat([m[col] for _, m in parts], ignore_index=True)
-                     for col in parts[0][1]}
-            table = _parquet_table(frame, money)  # exact decimals and dates, no text
-            del frame, money
-            if fmt == "csv":
-                _write_csv(table, path)
-            else:
-                import pyarrow.parquet as pq
-
-                pq.write_table(table, path)
-            del table
+            rows += _write_tables(tables(), path, fmt)
             written.append(Path(out_dir) / path.name)
     progress_step("write", rows, str(out_dir))
     return written

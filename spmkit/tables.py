@@ -42,7 +42,7 @@ deals in Python.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -271,6 +271,53 @@ def _read(
             frame = frame.loc[~blank].reset_index(drop=True)
             numbers = numbers[~blank]
     return frame, _Loc(label, kind, numbers)
+
+
+def read_slices(src: Source, table: str, rows: int, name: str | None = None
+                ) -> Iterator[tuple[pd.DataFrame, _Loc]]:
+    """The raw rows of a table in slices of at most ``rows`` (as :func:`_read` gives them
+    whole, numbered as in the file): a Parquet file a batch at a time, a CSV file a block
+    of lines at a time; other sources in one slice."""
+    path = Path(src) if isinstance(src, (str, Path)) else None
+    from spmkit.sources import is_database_url
+
+    suffix = path.suffix.lower() if path is not None and not is_database_url(src) else ""
+    if suffix not in (".parquet", ".csv") or not path.is_file():
+        yield _read(src, table, name)
+        return
+    label = name or path.name
+    try:
+        if suffix == ".csv":
+            _check_header(path, label, "line 1")
+            reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
+                                 encoding="utf-8-sig", skip_blank_lines=False, chunksize=rows)
+            kind, first = "line", 2
+        else:
+            reader = (_arrow_frame(arrow.Table.from_batches([b])) for b in
+                      pq.ParquetFile(path).iter_batches(batch_size=rows))
+            kind, first = "row", 1
+        at = first
+        for frame in reader:  # slices of rows, not rows
+            if at > first and not len(frame):
+                continue
+            frame = frame.reset_index(drop=True)
+            numbers = np.arange(at, at + len(frame), dtype=np.int64)
+            at += len(frame)
+            if kind == "line":
+                blank = frame.isna().all(axis=1).to_numpy()
+                if blank.any():
+                    frame = frame.loc[~blank].reset_index(drop=True)
+                    numbers = numbers[~blank]
+            yield frame, _Loc(label, kind, numbers)
+        if at == first:  # no rows at all: the whole (empty) table, with its columns
+            yield _read(src, table, name)
+    except InputError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise InputError(Problem(label, f"cannot read the file as UTF-8 text ({exc.reason})")) \
+            from None
+    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file for the user
+        raise InputError(Problem(label, f"cannot read the file: {exc}")) from None
 
 
 def _header(path: Path) -> list[str]:
@@ -652,8 +699,9 @@ def _load(
     strict_mapping: bool = True,
     extra: tuple[str, ...] = (),
     keep: _Keep | None = None,
+    raw: tuple[pd.DataFrame, _Loc] | None = None,
 ) -> _Loaded:
-    raw, loc = _read(src, table, name, keep if not mapping else None)
+    raw, loc = _read(src, table, name, keep if not mapping else None) if raw is None else raw
     out = _Collector(loc)
     raw, shown, used = _apply_mapping(raw, mapping, out, strict_mapping)
     kept = keep.mask(raw) if keep is not None else None

@@ -1,0 +1,166 @@
+"""The default engine reads and credits the deals a slice at a time (``spmkit.stream``):
+the files it writes, its warnings and its errors do not depend on the slice size, and
+they are the in-memory API's (:func:`spmkit.payout.calculate_plans` then
+:func:`spmkit.payout.write_outputs`) to the byte."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pandas as pd
+import pytest
+from conftest import run_cli
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from spmkit.errors import InputError
+from spmkit.payout import CreditParts, calculate_plans, write_outputs
+from spmkit.plan import load_plan
+from spmkit.stream import calculate_files
+from spmkit.tables import load_inputs
+
+ROLLUP = """\
+plan: Managers on roll-up
+currency: USD
+year_start: 2025-01-01
+period: quarter
+credit: rollup
+components:
+  - id: commission
+    type: commission
+    tiers:
+      bands:
+        - {from: 0, rate: 0.02}
+"""
+
+
+@pytest.fixture(scope="module")
+def files(sample_data, tmp_path_factory):
+    """The sample org's files plus overlays and payments (as in tests/test_dask.py), and
+    the deals as Parquet too."""
+    folder = tmp_path_factory.mktemp("stream")
+    deals = pd.read_csv(sample_data / "deals.csv", dtype=str, keep_default_na=False)
+    roster = pd.read_csv(sample_data / "roster.csv", dtype=str, keep_default_na=False)
+    in_year = deals[(deals["close_date"] >= "2025-01-01") & (deals["cancel_date"] == "")]
+    pd.DataFrame({"deal_id": in_year["deal_id"].iloc[::9], "rep_id": roster["rep_id"].iloc[-1],
+                  "share": "0.5"}).to_csv(folder / "overlays.csv", index=False)
+    paid = in_year[in_year["amount"].map(Decimal) > 200].iloc[::5]
+    pd.DataFrame({"deal_id": paid["deal_id"], "paid_date": paid["close_date"],
+                  "amount": "100.00"}).to_csv(folder / "payments.csv", index=False)
+    deals.to_parquet(folder / "deals.parquet", index=False)
+    (folder / "rollup.yaml").write_text(ROLLUP, encoding="utf-8")
+    out = {t: sample_data / f"{t}.csv" for t in ("deals", "quotas", "roster", "splits", "fx")}
+    out.update(overlays=folder / "overlays.csv", payments=folder / "payments.csv",
+               deals_parquet=folder / "deals.parquet", rollup=folder / "rollup.yaml",
+               rows=len(deals))
+    return out
+
+
+def _args(files, deals):
+    return [f"--deals={deals}", *(f"--{t}={files[t]}" for t in (
+        "quotas", "roster", "splits", "fx", "overlays", "payments"))]
+
+
+@pytest.mark.parametrize(("fmt", "source", "chunk"), [
+    ("csv", "deals", 250), ("parquet", "deals_parquet", 250), ("parquet", "deals", 1_000_000),
+    ("csv", "deals_parquet", 500)])
+def test_any_slice_size_writes_the_in_memory_bytes(files, plan_files, tmp_path, fmt, source,
+                                                   chunk):
+    """Two plans (one rolling up to managers), splits, overlays, payments and fx; deals
+    read from CSV or Parquet in slices of 250 or 500 rows (several ranges of deal ids) or
+    whole: the same payouts and credit lines as the API holding every table in memory,
+    byte for byte, and the same warnings."""
+    plans = [plan_files["baseline"], files["rollup"]]
+    proc = run_cli("calc", *(a for p in plans for a in ("--plan", p)),
+                   *_args(files, files[source]), "--format", fmt, "--chunk-rows", str(chunk),
+                   "--out", tmp_path / "cli")
+    assert proc.returncode == 0, proc.stderr
+    assert files["rows"] > 4 * chunk or chunk == 1_000_000
+    loaded = [load_plan(p.read_text(encoding="utf-8"), name=p.name) for p in plans]
+    inputs = load_inputs(**{t: files[t] for t in ("deals", "quotas", "roster", "splits", "fx",
+                                                  "overlays", "payments")}, currency="USD")
+    write_outputs(calculate_plans(loaded, inputs), tmp_path / "api", fmt)
+    for name in (f"payouts.{fmt}", f"credits.{fmt}"):
+        assert (tmp_path / "cli" / name).read_bytes() == (tmp_path / "api" / name).read_bytes()
+    whole = run_cli("calc", *(a for p in plans for a in ("--plan", p)),
+                    *_args(files, files[source]), "--out", tmp_path / "whole")
+    assert whole.stderr == proc.stderr  # the same warnings, counted over all slices
+    assert "deals close outside the plan year" in proc.stderr
+
+
+def test_a_deal_repeated_in_two_slices_is_the_same_error(tmp_path, plan_files):
+    """D1 on lines 2 and 9, slices of 3 rows: the repeat is found across slices and named
+    as a whole-file run names it; a split of a deal no slice has is named too."""
+    rows = ["deal_id,rep_id,close_date,amount"] + [
+        f"D{i},A,2025-0{1 + i % 9}-10,100.00" for i in range(1, 8)] + ["D1,B,2025-03-01,5.00"]
+    (tmp_path / "deals.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    (tmp_path / "quotas.csv").write_text("rep_id,year,quota\nA,2025,1000\nB,2025,1000\n",
+                                         encoding="utf-8")
+    (tmp_path / "splits.csv").write_text("deal_id,rep_id,share\nD2,A,1\nD99,B,1\n",
+                                         encoding="utf-8")
+    common = ["calc", "--plan", plan_files["baseline"], "--deals", tmp_path / "deals.csv",
+              "--quotas", tmp_path / "quotas.csv"]
+    sliced = run_cli(*common, "--chunk-rows", "3", "--out", tmp_path / "a")
+    whole = run_cli(*common, "--out", tmp_path / "b")
+    assert sliced.returncode == whole.returncode == 2
+    assert "line 9" in sliced.stderr and "duplicate deal_id 'D1' (also on line 2)" in sliced.stderr
+    assert sliced.stderr == whole.stderr
+    assert not (tmp_path / "a").exists()
+    split = [*common, "--splits", tmp_path / "splits.csv"]
+    rows[-1] = "D8,B,2025-03-01,5.00"
+    (tmp_path / "deals.csv").write_text("\n".join(rows) + "\n", encoding="utf-8")
+    sliced, whole = (run_cli(*split, *extra, "--out", tmp_path / "c")
+                     for extra in (["--chunk-rows", "2"], []))
+    assert sliced.returncode == whole.returncode == 2
+    assert "deal_id 'D99' is not in the deals (deals.csv)" in sliced.stderr
+    assert sliced.stderr == whole.stderr
+
+
+_deal_rows = st.lists(st.tuples(st.sampled_from(["A", "B", "M"]), st.integers(0, 364),
+                                st.decimals(min_value=-2_000, max_value=50_000, places=2),
+                                st.booleans()), min_size=1, max_size=30)
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=_deal_rows, chunk=st.integers(1, 12), method=st.sampled_from(
+    ["marginal", "retroactive"]), credit=st.sampled_from(["direct", "rollup"]))
+def test_random_deals_pay_the_same_in_any_slices(rows, chunk, method, credit):
+    """Any deals (credit memos, split deals, roll-ups to a manager), any slice size: the
+    payouts and credit lines of the in-memory run, on pandas frames."""
+    plan = load_plan({"plan": "P", "currency": "USD", "year_start": "2026-01-01",
+                      "period": "quarter", "credit": credit, "components": [
+                          {"id": "c", "type": "commission", "attainment": "ytd", "tiers": {
+                              "method": method, "bands": [{"from": 0, "rate": 0.04},
+                                                          {"from": 0.5, "rate": 0.09}]}}]},
+                     name="p.yaml")
+    start = dt.date(2026, 1, 1)
+    deals = pd.DataFrame([{"deal_id": f"D{i}", "rep_id": rep, "amount": str(amount),
+                           "close_date": f"{start + dt.timedelta(days=day):%Y-%m-%d}"}
+                          for i, (rep, day, amount, _) in enumerate(rows)])
+    splits = pd.DataFrame([{"deal_id": f"D{i}", "rep_id": r, "share": "0.5"}
+                           for i, (rep, _, _, split) in enumerate(rows) if split
+                           for r in ("A", "B")])
+    roster = pd.DataFrame({"rep_id": ["M", "A", "B"], "manager_id": ["", "M", "M"],
+                           "target_incentive": ["0", "20000", "20000"]})
+    quotas = pd.DataFrame({"rep_id": ["A", "B", "M"], "year": ["2026"] * 3,
+                           "quota": ["100000", "80000", "150000"]})
+    sources = {"deals": deals, "quotas": quotas, "roster": roster,
+               "splits": splits if len(splits) else None}
+    want = calculate_plans([plan], load_inputs(**sources))[0]
+    with calculate_files([plan], sources, chunk_rows=chunk) as run:
+        got = run.results[0]
+        assert isinstance(got.credits, CreditParts)
+        credits = pd.concat(list(got.credits.frames()), ignore_index=True)
+        ranges = -(-len(deals) // chunk)  # cut at quantiles of distinct deal ids
+        assert (1 < len(got.credits.paths) <= ranges) if ranges > 1 else \
+            len(got.credits.paths) == 1
+    pd.testing.assert_frame_equal(got.payouts, want.payouts)
+    pd.testing.assert_frame_equal(credits, want.credits)
+    assert got.summary == want.summary
+
+
+def test_bad_slice_size_is_refused():
+    with pytest.raises(InputError, match="chunk rows must be at least 1"):
+        calculate_files([], {"deals": pd.DataFrame()}, chunk_rows=0)
