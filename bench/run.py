@@ -24,6 +24,7 @@ cumulative and by own time (written to ``bench/out/<size>/calc.prof``).
 from __future__ import annotations
 
 import argparse
+import shutil
 import json
 import os
 import subprocess
@@ -116,14 +117,15 @@ def measured(cmd: list[str], *, cwd: Path = ROOT) -> tuple[float, float, float, 
     return secs, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out, err, code
 
 
-def run_spmkit(data: Path, plan: Path, out: Path, *, profile: Path | None = None) -> dict:
+def run_spmkit(data: Path, plan: Path, out: Path, *, profile: Path | None = None,
+               fmt: str = "parquet") -> dict:
     cmd = [sys.executable]
     if profile is not None:
         cmd += ["-m", "cProfile", "-o", str(profile)]
     cmd += ["-m", "spmkit.cli"]
     cmd += ["calc", "--plan", str(plan), "--deals", str(data / "deals.parquet"),
             "--quotas", str(data / "quotas.parquet"), "--roster", str(data / "roster.parquet"),
-            "--fx", str(data / "fx.parquet"), "--format", "parquet", "--out", str(out)]
+            "--fx", str(data / "fx.parquet"), "--format", fmt, "--out", str(out)]
     secs, cpu, peak, stdout, stderr, code = measured(cmd)
     if code != 0:
         raise SystemExit(f"spmkit calc failed ({code}):\n{stderr}")
@@ -182,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="spmkit calc vs DuckDB on 1M/10M deals")
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     ap.add_argument("--no-sql", action="store_true", help="skip the DuckDB comparison")
+    ap.add_argument("--csv", action="store_true",
+                    help="also run spmkit calc with CSV output (issue 9: under 2 GB at 10M)")
     ap.add_argument("--profile", action="store_true",
                     help="also profile spmkit calc with cProfile (slower; separate run)")
     args = ap.parse_args(argv)
@@ -200,6 +204,12 @@ def main(argv: list[str] | None = None) -> int:
               f"peak {r['peak_mb']:,.0f} MB", flush=True)
         mine = spmkit_totals(out)
         results.append((n, "spmkit calc", r["seconds"], r["cpu"], r["peak_mb"]))
+        if args.csv:
+            c = run_spmkit(data, plan, data / "calc-csv", fmt="csv")
+            results.append((n, "spmkit calc csv", c["seconds"], c["cpu"], c["peak_mb"]))
+            print(f"spmkit calc --format csv: {c['seconds']:.2f} s wall, {c['cpu']:.2f} s CPU, "
+                  f"peak {c['peak_mb']:,.0f} MB (target < 2,048 MB at 10M)", flush=True)
+            shutil.rmtree(data / "calc-csv")
         if not args.no_sql:
             s = run_sql(data)
             results.append((n, "duckdb sql", s["seconds"], s["cpu"], s["peak_mb"]))
