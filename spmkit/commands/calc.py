@@ -160,7 +160,7 @@ def run_calc(args: argparse.Namespace) -> int:
         paths = write_outputs(results if len(results) > 1 else results[0], args.out,
                               args.format)
     else:
-        plans, results, paths = _streamed(args)
+        plans, results, paths, _ = _streamed(args, write=True)
     for plan, result in zip(plans, results, strict=True):
         s = result.summary
         print(f"{plan.plan}: {s['payees']} payees, {s['credit_lines']} credit lines "
@@ -174,8 +174,9 @@ def run_calc(args: argparse.Namespace) -> int:
     return 0
 
 
-def _streamed(args: argparse.Namespace) -> tuple[list, list, list]:
-    """The default engine: the deals a slice at a time (spmkit.stream), then the outputs."""
+def _streamed(args: argparse.Namespace, *, write: bool) -> tuple[list, list, list, int]:
+    """The default engine: the deals a slice at a time (spmkit.stream), then the outputs
+    (``write``); returns the plans, results, files written and the number of deals."""
     from spmkit.commands import setting_number
     from spmkit.mapping import mapped_sources
     from spmkit.payout import write_outputs
@@ -183,7 +184,7 @@ def _streamed(args: argparse.Namespace) -> tuple[list, list, list]:
     from spmkit.stream import CHUNK_ROWS, calculate_files
 
     chunk = CHUNK_ROWS
-    if args.chunk_rows is not None:
+    if getattr(args, "chunk_rows", None) is not None:
         number = setting_number(args.chunk_rows, "--chunk-rows", low=1, high=10**12)
         if number != int(number):
             raise SpmkitError(f"settings: --chunk-rows {args.chunk_rows} is not a whole number")
@@ -209,19 +210,18 @@ def _streamed(args: argparse.Namespace) -> tuple[list, list, list]:
         _warn(args, plans, run.inputs, run.results, facts=run.facts)
         results = run.results
         paths = write_outputs(results if len(results) > 1 else results[0], args.out,
-                              args.format)
-    return plans, results, paths
+                              args.format) if write else []
+        rows = run.facts.rows if run.facts is not None else 0
+    return plans, results, paths, rows
 
 
 @shown
 def run_validate(args: argparse.Namespace) -> int:
-    from spmkit.payout import calculate_plans
-
-    plans, inputs = _load(args)
-    results = calculate_plans(plans, inputs)  # checks that need the plan: fx, zero quotas
-    _warn(args, plans, inputs, results)  # the plans' own warnings among them
+    # the whole calculation (checks that need the plan: fx, zero quotas), a slice at a time,
+    # with the plans' own warnings among the run's; nothing written
+    plans, results, _, rows = _streamed(args, write=False)
     for plan, result in zip(plans, results, strict=True):
-        print(f"ok: plan {plan.plan!r}, {len(inputs.deals)} deals, "
+        print(f"ok: plan {plan.plan!r}, {rows} deals, "
               f"{result.summary['payees']} payees")
     return 0
 
