@@ -241,12 +241,12 @@ def _run(plans, sources, mapping_of, nested, flat, currency, measure_columns, ch
         parts.append(str(path))
         del loaded
     used |= deals_used
-    problems = _dedupe(deal_problems) + problems
-    if flat and "deals" not in {p.source for p in deal_problems}:
+    if flat and not problems and not deal_problems:  # every table read: a key none has
         for key in mapping_of("deals") or {}:
-            if key not in used and not deal_problems:
+            if key not in used:
                 problems.append(Problem("mapping", f"no input table has column {key!r}",
                                         column=str(key)))
+    problems = _dedupe(deal_problems) + problems
     problems.extend(_cross_checks(small, currency))  # roster keys of quotas, splits, ...
     if problems or loc0 is None:
         raise InputError(problems or [Problem("deals", "no deals table")])
