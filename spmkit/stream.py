@@ -14,10 +14,11 @@ How it works (``docs/engine.md`` says more):
 3. **Credit and measure by ranges of deal ids.**  DuckDB cuts the deal ids into ranges of
    about :data:`CHUNK_ROWS` deals (cut at quantiles of a sample of the ids) and reads one
    range at a time, in file order (each slice's file is sorted by deal id in small row
-   groups, so a range reads only its own row groups).  Every line of a deal (split, overlay, roll-up, clawback) comes from that
-   deal, so the rows of a range, with the split, overlay and payment rows of its deals,
-   are credited and measured by the very same :func:`spmkit.payout.measure` as a whole
-   table, into a partial rep x period grid.  Partial grids add up exactly
+   groups, so a range reads only its own row groups).  Every line of a deal (split,
+   overlay, roll-up, clawback) comes from that deal, so the rows of a range, with the
+   split, overlay and payment rows of its deals, are credited and measured by the very
+   same :func:`spmkit.payout.measure` as a whole table, into a partial rep x period
+   grid.  Partial grids add up exactly
    (:func:`spmkit.dask_engine.combine`: a measure is a sum over credit lines), and each
    range's credit lines, sorted, go to a temporary Parquet file.  Ranges follow the
    order of the credit lines (by ``deal_id`` first), so the files in range order are the
@@ -156,16 +157,11 @@ def calculate_files(plans: Sequence[Plan], sources: Mapping[str, Any], *,
         Everything :func:`spmkit.tables.load_inputs` rejects, every problem at once.
     """
     from spmkit.payout import check_plans
-    from spmkit.tables import _TABLES
+    from spmkit.tables import is_nested
 
     if chunk_rows < 1:
         raise InputError(Problem("settings", f"chunk rows must be at least 1, not {chunk_rows}"))
-    nested = bool(mapping) and all(isinstance(v, Mapping) for v in mapping.values())
-    if nested:
-        unknown = set(mapping) - set(_TABLES)
-        if unknown:
-            raise InputError(Problem("mapping", f"unknown table(s) {sorted(unknown)}; "
-                                     f"use {', '.join(_TABLES)}"))
+    nested = is_nested(mapping)
 
     def mapping_of(table: str) -> Any:
         return (mapping or {}).get(table) if nested else mapping

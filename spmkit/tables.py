@@ -41,6 +41,7 @@ deals in Python.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -231,7 +232,7 @@ def _read(
     if not path.is_file():
         raise InputError(Problem(label, f"file not found: {path}"))
     suffix = path.suffix.lower()
-    try:
+    with _reader_errors(label):
         if suffix == ".csv":
             frame = pd.read_csv(
                 path, dtype=str, keep_default_na=False, na_values=[""],
@@ -257,13 +258,6 @@ def _read(
             ))
         if suffix != ".parquet":
             _check_header(path, label, f"{kind} 1")
-    except InputError:
-        raise
-    except UnicodeDecodeError as exc:
-        raise InputError(Problem(label, f"cannot read the file as UTF-8 text ({exc.reason})")) \
-            from None
-    except Exception as exc:  # noqa: BLE001 - any reader failure is a bad file for the user
-        raise InputError(Problem(label, f"cannot read the file: {exc}")) from None
     numbers = np.arange(first, first + len(frame), dtype=np.int64)
     if kind == "line" or suffix == ".xlsx":
         blank = frame.isna().all(axis=1).to_numpy()
@@ -286,7 +280,7 @@ def read_slices(src: Source, table: str, rows: int, name: str | None = None
         yield _read(src, table, name)
         return
     label = name or path.name
-    try:
+    with _reader_errors(label):
         if suffix == ".csv":
             _check_header(path, label, "line 1")
             reader = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""],
@@ -311,6 +305,13 @@ def read_slices(src: Source, table: str, rows: int, name: str | None = None
             yield frame, _Loc(label, kind, numbers)
         if at == first:  # no rows at all: the whole (empty) table, with its columns
             yield _read(src, table, name)
+
+
+@contextlib.contextmanager
+def _reader_errors(label: str) -> Iterator[None]:
+    """A reader's failure as one problem naming the file (not a traceback)."""
+    try:
+        yield
     except InputError:
         raise
     except UnicodeDecodeError as exc:
@@ -1300,12 +1301,7 @@ def load_inputs(
     """
     sources = {"deals": deals, "quotas": quotas, "roster": roster, "splits": splits, "fx": fx,
                "overlays": overlays, "payments": payments}
-    nested = bool(mapping) and all(isinstance(v, Mapping) for v in mapping.values())
-    if nested:
-        unknown = set(mapping) - set(_TABLES)
-        if unknown:
-            raise InputError(Problem("mapping", f"unknown table(s) {sorted(unknown)}; "
-                                     f"use {', '.join(_TABLES)}"))
+    nested = is_nested(mapping)
     problems: list[Problem] = []
     loaded: dict[str, _Loaded] = {}
     used: set[str] = set()
@@ -1353,6 +1349,23 @@ def load_inputs(
     if roster_frame is not None and set(EFFECTIVE) & set(roster_frame.columns):
         frames["roster"], frames["roster_rows"] = current_roster(roster_frame), roster_frame
     return Inputs(**frames, sources={t: v.loc.name for t, v in loaded.items()})
+
+
+def is_nested(mapping: Mapping | None) -> bool:
+    """Whether ``mapping`` is per table (``{"deals": {...}}``) rather than one flat mapping.
+
+    Raises
+    ------
+    InputError
+        A per-table mapping naming a table spmkit does not have.
+    """
+    nested = bool(mapping) and all(isinstance(v, Mapping) for v in mapping.values())
+    if nested:
+        unknown = set(mapping) - set(_TABLES)
+        if unknown:
+            raise InputError(Problem("mapping", f"unknown table(s) {sorted(unknown)}; "
+                                     f"use {', '.join(_TABLES)}"))
+    return nested
 
 
 def _rows_of(child: _Loaded, ids: pd.Series, key: str = "deal_id") -> _Loaded:

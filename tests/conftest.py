@@ -11,7 +11,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -253,3 +255,38 @@ def postgres():
             server.run("pg_ctl", "-D", str(data), "-m", "fast", "-w", "stop")
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+#: Deals for the engines' random-book properties: (owner, day of 2026, amount, split A/B).
+random_deal_rows = st.lists(st.tuples(st.sampled_from(["A", "B", "M"]), st.integers(0, 364),
+                                      st.decimals(min_value=-2_000, max_value=50_000, places=2),
+                                      st.booleans()), min_size=1, max_size=30)
+
+
+def random_book(rows: list, method: str, credit: str) -> tuple:
+    """A YTD tiered plan (``method``, ``credit``) and the tables of ``rows`` (credit memos,
+    A/B splits, A and B under manager M) for the engines' random-book properties: (plan,
+    {table: frame or None})."""
+    import datetime as dt
+
+    from spmkit.plan import load_plan
+
+    plan = load_plan({"plan": "P", "currency": "USD", "year_start": "2026-01-01",
+                      "period": "quarter", "credit": credit, "components": [
+                          {"id": "c", "type": "commission", "attainment": "ytd", "tiers": {
+                              "method": method, "bands": [{"from": 0, "rate": 0.04},
+                                                          {"from": 0.5, "rate": 0.09}]}}]},
+                     name="p.yaml")
+    start = dt.date(2026, 1, 1)
+    deals = pd.DataFrame([{"deal_id": f"D{i}", "rep_id": rep, "amount": str(amount),
+                           "close_date": f"{start + dt.timedelta(days=day):%Y-%m-%d}"}
+                          for i, (rep, day, amount, _) in enumerate(rows)])
+    splits = pd.DataFrame([{"deal_id": f"D{i}", "rep_id": r, "share": "0.5"}
+                           for i, (rep, _, _, split) in enumerate(rows) if split
+                           for r in ("A", "B")])
+    roster = pd.DataFrame({"rep_id": ["M", "A", "B"], "manager_id": ["", "M", "M"],
+                           "target_incentive": ["0", "20000", "20000"]})
+    quotas = pd.DataFrame({"rep_id": ["A", "B", "M"], "year": ["2026"] * 3,
+                           "quota": ["100000", "80000", "150000"]})
+    return plan, {"deals": deals, "quotas": quotas, "roster": roster,
+                  "splits": splits if len(splits) else None}

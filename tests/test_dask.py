@@ -10,7 +10,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from conftest import PLANS, run_cli
+from conftest import PLANS, random_book, random_deal_rows, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -183,37 +183,14 @@ def test_engine_settings_are_checked(sample_data, plan_files, tmp_path, extra, m
     assert not (tmp_path / "out").exists()
 
 
-_deal_rows = st.lists(st.tuples(st.sampled_from(["A", "B", "M"]), st.integers(0, 364),
-                                st.decimals(min_value=-2_000, max_value=50_000, places=2),
-                                st.booleans()), min_size=1, max_size=25)
-
-
 @settings(max_examples=8, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=_deal_rows, partitions=st.integers(1, 6), method=st.sampled_from(
+@given(rows=random_deal_rows, partitions=st.integers(1, 6), method=st.sampled_from(
     ["marginal", "retroactive"]), credit=st.sampled_from(["direct", "rollup"]))
 def test_random_deals_pay_the_same_on_any_partitions(client, rows, partitions, method, credit):
     """Any deals (credit memos, split deals), any partitions: the default engine's payouts."""
-    import datetime as dt
-
-    plan = load_plan({"plan": "P", "currency": "USD", "year_start": "2026-01-01",
-                      "period": "quarter", "credit": credit, "components": [
-                          {"id": "c", "type": "commission", "attainment": "ytd", "tiers": {
-                              "method": method, "bands": [{"from": 0, "rate": 0.04},
-                                                          {"from": 0.5, "rate": 0.09}]}}]},
-                     name="p.yaml")
-    start = dt.date(2026, 1, 1)
-    deals = pd.DataFrame([{"deal_id": f"D{i}", "rep_id": rep, "amount": str(amount),
-                           "close_date": f"{start + dt.timedelta(days=day):%Y-%m-%d}"}
-                          for i, (rep, day, amount, _) in enumerate(rows)])
-    splits = pd.DataFrame([{"deal_id": f"D{i}", "rep_id": r, "share": "0.5"}
-                           for i, (rep, _, _, split) in enumerate(rows) if split
-                           for r in ("A", "B")])
-    roster = pd.DataFrame({"rep_id": ["M", "A", "B"], "manager_id": ["", "M", "M"],
-                           "target_incentive": ["0", "20000", "20000"]})
-    quotas = pd.DataFrame({"rep_id": ["A", "B", "M"], "year": ["2026"] * 3,
-                           "quota": ["100000", "80000", "150000"]})
-    inputs = load_inputs(deals, quotas, roster, splits if len(splits) else None)
+    plan, tables = random_book(rows, method, credit)
+    inputs = load_inputs(**tables)
     want = output_frames(calculate(plan, inputs))
     got = output_frames(dask_engine.calculate(plan, inputs, client, partitions=partitions))
     for a, b in zip(got, want, strict=True):

@@ -5,12 +5,11 @@ they are the in-memory API's (:func:`spmkit.payout.calculate_plans` then
 
 from __future__ import annotations
 
-import datetime as dt
 from decimal import Decimal
 
 import pandas as pd
 import pytest
-from conftest import run_cli
+from conftest import random_book, random_deal_rows, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -117,37 +116,15 @@ def test_a_deal_repeated_in_two_slices_is_the_same_error(tmp_path, plan_files):
     assert sliced.stderr == whole.stderr
 
 
-_deal_rows = st.lists(st.tuples(st.sampled_from(["A", "B", "M"]), st.integers(0, 364),
-                                st.decimals(min_value=-2_000, max_value=50_000, places=2),
-                                st.booleans()), min_size=1, max_size=30)
-
-
 @settings(max_examples=25, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=_deal_rows, chunk=st.integers(1, 12), method=st.sampled_from(
+@given(rows=random_deal_rows, chunk=st.integers(1, 12), method=st.sampled_from(
     ["marginal", "retroactive"]), credit=st.sampled_from(["direct", "rollup"]))
 def test_random_deals_pay_the_same_in_any_slices(rows, chunk, method, credit):
     """Any deals (credit memos, split deals, roll-ups to a manager), any slice size: the
     payouts and credit lines of the in-memory run, on pandas frames."""
-    plan = load_plan({"plan": "P", "currency": "USD", "year_start": "2026-01-01",
-                      "period": "quarter", "credit": credit, "components": [
-                          {"id": "c", "type": "commission", "attainment": "ytd", "tiers": {
-                              "method": method, "bands": [{"from": 0, "rate": 0.04},
-                                                          {"from": 0.5, "rate": 0.09}]}}]},
-                     name="p.yaml")
-    start = dt.date(2026, 1, 1)
-    deals = pd.DataFrame([{"deal_id": f"D{i}", "rep_id": rep, "amount": str(amount),
-                           "close_date": f"{start + dt.timedelta(days=day):%Y-%m-%d}"}
-                          for i, (rep, day, amount, _) in enumerate(rows)])
-    splits = pd.DataFrame([{"deal_id": f"D{i}", "rep_id": r, "share": "0.5"}
-                           for i, (rep, _, _, split) in enumerate(rows) if split
-                           for r in ("A", "B")])
-    roster = pd.DataFrame({"rep_id": ["M", "A", "B"], "manager_id": ["", "M", "M"],
-                           "target_incentive": ["0", "20000", "20000"]})
-    quotas = pd.DataFrame({"rep_id": ["A", "B", "M"], "year": ["2026"] * 3,
-                           "quota": ["100000", "80000", "150000"]})
-    sources = {"deals": deals, "quotas": quotas, "roster": roster,
-               "splits": splits if len(splits) else None}
+    plan, sources = random_book(rows, method, credit)
+    deals = sources["deals"]
     want = calculate_plans([plan], load_inputs(**sources))[0]
     with calculate_files([plan], sources, chunk_rows=chunk) as run:
         got = run.results[0]
