@@ -24,9 +24,9 @@ cumulative and by own time (written to ``bench/out/<size>/calc.prof``).
 from __future__ import annotations
 
 import argparse
-import shutil
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
