@@ -73,6 +73,25 @@ components:
     attainment: period
     curve: [[0.5, 0.0], [1.0, 1.0], [1.5, 2.0]]
 """,
+    "rollup.yaml": """\
+plan: Managers on roll-up
+currency: USD
+year_start: 2025-01-01
+period: quarter
+credit: rollup
+components:
+  - id: commission
+    type: commission
+    tiers:
+      bands:
+        - {from: 0, rate: 0.02}
+  - id: spif
+    type: spif
+    rollup: true
+    filter: {deal_type: [new]}
+    window: [2025-01-01, 2025-12-31]
+    per_deal: 10
+""",
     "bad.yaml": """\
 plan: Broken
 currency: USD

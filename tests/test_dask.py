@@ -21,25 +21,6 @@ from spmkit.tables import load_inputs
 distributed = pytest.importorskip("distributed")
 from spmkit import dask_engine  # noqa: E402  (our own module: an import error fails)
 
-ROLLUP = """\
-plan: Managers on roll-up
-currency: USD
-year_start: 2025-01-01
-period: quarter
-credit: rollup
-components:
-  - id: commission
-    type: commission
-    tiers:
-      bands:
-        - {from: 0, rate: 0.02}
-  - id: spif
-    type: spif
-    rollup: true
-    filter: {deal_type: [new]}
-    window: [2025-01-01, 2025-12-31]
-    per_deal: 10
-"""
 RUNNING = """\
 plan: Running tiers
 currency: USD
@@ -123,7 +104,7 @@ def test_any_number_of_partitions_pays_the_same(tables, client, partitions):
 
 @pytest.mark.parametrize("name", ["rollup", "running", "collections", "bonus"])
 def test_features_that_need_lines_together_pay_the_same(tables, client, name):
-    text = {"rollup": ROLLUP, "running": RUNNING, "collections": COLLECTIONS,
+    text = {"rollup": PLANS["rollup.yaml"], "running": RUNNING, "collections": COLLECTIONS,
             "bonus": PLANS["bonus.yaml"]}[name]
     extra = {"rollup": ("overlays",), "collections": ("payments",)}.get(name, ())
     _same(load_plan(text, name=f"{name}.yaml"), _inputs(tables, *extra), client, 5)
@@ -131,14 +112,14 @@ def test_features_that_need_lines_together_pay_the_same(tables, client, name):
 
 def test_a_running_tier_runs_in_one_partition():
     assert dask_engine.needs_rep_order(load_plan(RUNNING, name="r.yaml"))
-    assert not dask_engine.needs_rep_order(load_plan(ROLLUP, name="r.yaml"))
+    assert not dask_engine.needs_rep_order(load_plan(PLANS["rollup.yaml"], name="r.yaml"))
 
 
 def test_partial_grids_add_up_to_the_whole(tables, client):
     """Measured on the cluster without the credit lines: the grid alone comes back."""
     from spmkit.payout import measure
 
-    plan = load_plan(ROLLUP, name="rollup.yaml")
+    plan = load_plan(PLANS["rollup.yaml"], name="rollup.yaml")
     inputs = _inputs(tables, "overlays")
     whole, _, summary = measure(plan, inputs)
     grid, lines, got = dask_engine.measure(plan, inputs, client, partitions=4, lines=False)
@@ -152,7 +133,7 @@ def test_partial_grids_add_up_to_the_whole(tables, client):
 
 
 def test_plans_pickle():
-    plan = load_plan(ROLLUP, name="rollup.yaml")
+    plan = load_plan(PLANS["rollup.yaml"], name="rollup.yaml")
     assert pickle.loads(pickle.dumps(plan)) == plan
 
 

@@ -19,20 +19,6 @@ from spmkit.plan import load_plan
 from spmkit.stream import calculate_files
 from spmkit.tables import load_inputs
 
-ROLLUP = """\
-plan: Managers on roll-up
-currency: USD
-year_start: 2025-01-01
-period: quarter
-credit: rollup
-components:
-  - id: commission
-    type: commission
-    tiers:
-      bands:
-        - {from: 0, rate: 0.02}
-"""
-
 
 @pytest.fixture(scope="module")
 def files(sample_data, tmp_path_factory):
@@ -48,10 +34,9 @@ def files(sample_data, tmp_path_factory):
     pd.DataFrame({"deal_id": paid["deal_id"], "paid_date": paid["close_date"],
                   "amount": "100.00"}).to_csv(folder / "payments.csv", index=False)
     deals.to_parquet(folder / "deals.parquet", index=False)
-    (folder / "rollup.yaml").write_text(ROLLUP, encoding="utf-8")
     out = {t: sample_data / f"{t}.csv" for t in ("deals", "quotas", "roster", "splits", "fx")}
     out.update(overlays=folder / "overlays.csv", payments=folder / "payments.csv",
-               deals_parquet=folder / "deals.parquet", rollup=folder / "rollup.yaml",
+               deals_parquet=folder / "deals.parquet",
                rows=len(deals))
     return out
 
@@ -70,7 +55,7 @@ def test_any_slice_size_writes_the_in_memory_bytes(files, plan_files, tmp_path, 
     read from CSV or Parquet in slices of 250 or 500 rows (several ranges of deal ids) or
     whole: the same payouts and credit lines as the API holding every table in memory,
     byte for byte, and the same warnings."""
-    plans = [plan_files["baseline"], files["rollup"]]
+    plans = [plan_files["baseline"], plan_files["rollup"]]
     proc = run_cli("calc", *(a for p in plans for a in ("--plan", p)),
                    *_args(files, files[source]), "--format", fmt, "--chunk-rows", str(chunk),
                    "--out", tmp_path / "cli")
