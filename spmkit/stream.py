@@ -36,6 +36,7 @@ lines in order in one place, so it runs as one range, as on the Dask engine.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import math
 import os
 import tempfile
@@ -46,7 +47,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from spmkit.errors import InputError, Problem
+from spmkit.errors import InputError, Problem, SpmkitError
 from spmkit.plan import Plan
 from spmkit.progress import step as progress_step
 
@@ -249,6 +250,8 @@ def _run(plans, sources, mapping_of, nested, flat, currency, measure_columns, ch
     name, kind = loc0.name, loc0.kind
     keyed = bool(loc0.by_key)
 
+    import duckdb
+
     con = _connect(work)
     try:
         scan = f"read_parquet({parts!r}, union_by_name = true)"
@@ -271,11 +274,11 @@ def _run(plans, sources, mapping_of, nested, flat, currency, measure_columns, ch
         cuts: list[str] = []
         if ranges > 1:  # cut points from a sample of the ids (an exact quantile holds them all)
             step = max(1, rows // SAMPLE)
-            sample = [r[0] for r in con.execute(
-                f"SELECT deal_id FROM {scan} WHERE _row % {step} = 0 ORDER BY deal_id")
-                .fetchall()]
-            cuts = sorted({sample[len(sample) * j // ranges] for j in range(1, ranges)}
-                          - {sample[0]} if sample else set())
+            sample = con.sql(f"SELECT deal_id FROM {scan} WHERE _row % {step} = 0 "
+                             "ORDER BY deal_id").to_arrow_table().column("deal_id")
+            at = [len(sample) * j // ranges for j in range(1, ranges)]
+            cuts = sorted(set(sample.take(at).to_pylist()) - {sample[0].as_py()}) \
+                if len(sample) else []
         bounds = [None, *cuts, None]
         grids: dict[str, Any] = {}
         summaries: dict[str, dict[str, int]] = {}
@@ -342,6 +345,11 @@ def _run(plans, sources, mapping_of, nested, flat, currency, measure_columns, ch
                                        f"the deals ({name})", "deal_id")
         if cross:
             raise InputError(_dedupe(cross))
+    except duckdb.IOException as exc:  # e.g. a full disk: a file error, not a bug
+        raise OSError(errno.EIO, str(exc).splitlines()[0], str(work)) from None
+    except duckdb.OutOfMemoryException:
+        raise SpmkitError(f"DuckDB ran out of its {DUCKDB_MEMORY} while checking and cutting "
+                          "the deals; give a smaller --chunk-rows") from None
     finally:
         con.close()
 
