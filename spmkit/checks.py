@@ -93,7 +93,7 @@ def _values_in(frame: pd.DataFrame | None, column: str) -> set[str]:
     return set(frame[column].dropna().astype("str").unique().tolist())
 
 
-def _filter_warnings(plan: Any, inputs: Any, source: str, facts: DealFacts | None = None
+def _filter_warnings(plan: Any, inputs: Any, source: str, facts: DealFacts
                      ) -> list[SpmkitWarning]:
     """Component ``filter`` and ``rates:`` ``when`` values that match no deal (or role)."""
     out = []
@@ -101,11 +101,8 @@ def _filter_warnings(plan: Any, inputs: Any, source: str, facts: DealFacts | Non
 
     def values(column: str) -> set[str]:
         if column not in found:
-            if column != "role" and facts is not None:
-                found[column] = set(facts.values.get(column, ()))
-            else:
-                table = inputs.roster if column == "role" else inputs.deals
-                found[column] = _values_in(table, column)
+            found[column] = (_values_in(inputs.roster, column) if column == "role"
+                             else set(facts.values.get(column, ())))
         return found[column]
 
     def check(key: str, column: str, wanted: Sequence[str], what: str) -> None:

@@ -87,14 +87,7 @@ class Streamed:
 
 def _dedupe(problems: list[Problem]) -> list[Problem]:
     """Problems in order, each once (every slice reports a missing column alike)."""
-    seen: set = set()
-    out = []
-    for p in problems:
-        key = (p.source, p.message, p.where, p.column)
-        if key not in seen:
-            seen.add(key)
-            out.append(p)
-    return out
+    return list(dict.fromkeys(problems))
 
 
 def _connect(workdir: Path) -> Any:
@@ -120,13 +113,6 @@ def _write_part(frame: pd.DataFrame, path: Path, extra: Mapping[str, np.ndarray]
     if by is not None:
         table = table.take(pc.sort_indices(table, sort_keys=[(by, "ascending")]))
     pq.write_table(table, path, row_group_size=PART_GROUP if by is not None else None)
-
-
-def _frame(table: Any) -> pd.DataFrame:
-    """A DuckDB result (Arrow) as the loaders' frame: dates as microsecond timestamps."""
-    from spmkit.tables import _arrow_frame
-
-    return _arrow_frame(table)
 
 
 def calculate_files(plans: Sequence[Plan], sources: Mapping[str, Any], *,
@@ -185,6 +171,7 @@ def _run(plans, sources, mapping_of, nested, flat, currency, measure_columns, ch
     from spmkit.tables import (
         EFFECTIVE,
         Inputs,
+        _arrow_frame,
         _Collector,
         _cross_checks,
         _duplicates,
@@ -260,7 +247,7 @@ def _run(plans, sources, mapping_of, nested, flat, currency, measure_columns, ch
                       f"deal_id FROM {scan} GROUP BY deal_id HAVING count(*) > 1) "
                       "ORDER BY _row").to_arrow_table()
         if dup.num_rows:
-            frame = _frame(dup)
+            frame = _arrow_frame(dup)
             where = _Loc(name, kind, frame["_row"].to_numpy(np.int64), by_key=keyed,
                          keys=_keys_of(frame, keyed))
             out = _Collector(where)
@@ -300,7 +287,7 @@ def _run(plans, sources, mapping_of, nested, flat, currency, measure_columns, ch
             params = {k: v for k, v in (("lo", lo), ("hi", hi)) if v is not None}
             got = con.sql(f"SELECT * FROM {scan} WHERE {cond} ORDER BY _row",
                           params=params).to_arrow_table()
-            frame = _frame(got)
+            frame = _arrow_frame(got)
             del got
             numbers = frame.pop("_row").to_numpy(np.int64)
             where = _Loc(name, kind, numbers, by_key=keyed, keys=_keys_of(frame, keyed))
