@@ -552,18 +552,39 @@ ROW_GROUP = 1024 * 1024
 
 @dataclass(frozen=True)
 class CreditParts:
-    """A plan's credit lines kept on disk, a range of deals per file, in order
-    (:mod:`spmkit.stream`): ``Result.credits`` of a run too large to hold them."""
+    """A plan's credit lines kept on disk (:mod:`spmkit.stream`): ``Result.credits`` of a
+    run too large to hold them.  Each file holds the lines of a slice of the deals, sorted
+    (``CREDIT_ORDER``); ``cuts`` are the deal ids where the output's ranges start."""
 
     paths: tuple[Path, ...]
     rows: int
+    cuts: tuple[str, ...] = ()
 
     def frames(self) -> Any:
-        """The credit lines a file at a time (``CREDIT_OUTPUT`` columns)."""
+        """The credit lines in order, a range of deals at a time (``CREDIT_OUTPUT``
+        columns): one file as it is, several merged by DuckDB a range at a time."""
         import pyarrow.parquet as pq
 
-        for path in self.paths:  # files, not rows
-            yield pq.read_table(path).to_pandas()
+        if len(self.paths) <= 1:
+            for path in self.paths:  # one file, already in order
+                yield pq.read_table(path).to_pandas()
+            return
+        from spmkit.stream import _connect
+
+        order = ", ".join(CREDIT_ORDER)
+        scan = f"read_parquet({[str(p) for p in self.paths]!r})"
+        bounds = [None, *self.cuts, None]
+        con = _connect(Path(self.paths[0]).parent)
+        try:
+            for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):  # ranges, not rows
+                cond = " AND ".join([c for c in (
+                    "deal_id >= $lo" if lo is not None else "",
+                    "deal_id < $hi" if hi is not None else "") if c]) or "true"
+                params = {k: v for k, v in (("lo", lo), ("hi", hi)) if v is not None}
+                yield con.sql(f"SELECT {', '.join(CREDIT_OUTPUT)} FROM {scan} WHERE {cond} "
+                              f"ORDER BY {order}", params=params).to_arrow_table().to_pandas()
+        finally:
+            con.close()
 
     def __len__(self) -> int:
         return self.rows
@@ -1083,6 +1104,26 @@ def _batches(tables: Any) -> tuple[Any, Callable[[], int]]:
         lambda: seen[0]
 
 
+_END = object()
+
+
+def _ahead(items: Any) -> Any:
+    """``items`` in order, the next one made on a worker thread while the caller uses
+    this one (the next range of credit lines read and sorted while this one is written)."""
+    import concurrent.futures
+    import contextvars
+
+    it = iter(items)
+    with concurrent.futures.ThreadPoolExecutor(1, "spmkit-ahead") as pool:
+        def later() -> Any:
+            return pool.submit(contextvars.copy_context().run, next, it, _END)
+
+        coming = later()
+        while (item := coming.result()) is not _END:  # ranges, not rows
+            coming = later()
+            yield item
+
+
 def write_outputs(result: Result | Sequence[Result], out_dir: str | Path,
                   fmt: str = "csv") -> list[Path]:
     """Write ``payouts`` and ``credits`` (csv or parquet) into ``out_dir``, atomically.
@@ -1103,8 +1144,8 @@ def write_outputs(result: Result | Sequence[Result], out_dir: str | Path,
         for one in results:  # a handful of plans, not reps
             frames = one.credits.frames() if isinstance(one.credits, CreditParts) \
                 else [one.credits]
-            for frame in frames:  # ranges of deals, not rows
-                yield _credit_table(frame, one.plan.plan if several else None)
+            yield from _ahead(_credit_table(frame, one.plan.plan if several else None)
+                              for frame in frames)  # ranges of deals, not rows
 
     written = []
     rows = 0

@@ -2,39 +2,42 @@
 
 How it works (``docs/engine.md`` says more):
 
-1. **Read and check, a slice at a time.**  The small tables (quotas, roster, splits, fx,
-   overlays, payments) are loaded whole, as :func:`spmkit.tables.load_inputs` loads them.
-   The deals are read :data:`CHUNK_ROWS` rows at a time (Parquet batches, blocks of CSV
-   lines; :func:`spmkit.tables.read_slices`) and every slice goes through the very same
-   mapping, parsing and validation as a whole table; its rows are kept, parsed, in a
-   temporary Parquet file with their line or row numbers.  What the warnings need of the
-   deals is kept as :class:`spmkit.checks.DealFacts`.
+1. **Read, check, credit and measure, a slice at a time.**  The small tables (quotas,
+   roster, splits, fx, overlays, payments) are loaded whole, as
+   :func:`spmkit.tables.load_inputs` loads them.  The deals are read :data:`CHUNK_ROWS`
+   rows at a time (Parquet batches, blocks of CSV lines; :func:`spmkit.tables.read_slices`)
+   and every slice goes through the very same mapping, parsing and validation as a whole
+   table.  Every line of a deal (split, overlay, roll-up, clawback) comes from that deal,
+   so a slice's deals, with the split, overlay and payment rows of those deals, are
+   credited and measured by the very same :func:`spmkit.payout.measure` as a whole table,
+   into a partial rep x period grid; partial grids add up exactly
+   (:func:`spmkit.dask_engine.combine`: a measure is a sum over credit lines).  Each
+   slice's credit lines, sorted, go to a temporary Parquet file, and its deal ids (with
+   their line or row numbers) to another.  :data:`WORKERS` slices are worked on at once,
+   on threads (Arrow, numpy, Parquet and DuckDB release the GIL); their results are added
+   in slice order.  What the warnings need of the deals is kept as
+   :class:`spmkit.checks.DealFacts`.
 2. **Check across slices, in DuckDB.**  A ``deal_id`` repeated in two slices is found by
-   one grouped query and reported with the same message as within a slice.
-3. **Credit and measure by ranges of deal ids.**  DuckDB cuts the deal ids into ranges of
-   about :data:`CHUNK_ROWS` deals (cut at quantiles of a sample of the ids) and reads one
-   range at a time, in file order (each slice's file is sorted by deal id in small row
-   groups, so a range reads only its own row groups).  Every line of a deal (split,
-   overlay, roll-up, clawback) comes from that deal, so the rows of a range, with the
-   split, overlay and payment rows of its deals, are credited and measured by the very
-   same :func:`spmkit.payout.measure` as a whole table, into a partial rep x period
-   grid.  Partial grids add up exactly
-   (:func:`spmkit.dask_engine.combine`: a measure is a sum over credit lines), and each
-   range's credit lines, sorted, go to a temporary Parquet file.  Ranges follow the
-   order of the credit lines (by ``deal_id`` first), so the files in range order are the
-   credit lines in order.
-4. **Earn once.**  The earners, payouts and explanations run once on the summed grid
-   (:func:`spmkit.payout.calculate` with ``measured=``), and
-   :func:`spmkit.payout.write_outputs` streams the credit lines from the temporary files
-   into the output, a row group at a time.
+   one grouped query over the id files and reported with the same message as within a
+   slice; a split, overlay or payment naming a deal no slice has, once all are read.
+3. **Earn once.**  The earners, payouts and explanations run once on the summed grid
+   (:func:`spmkit.payout.calculate` with ``measured=``).
+4. **Write in order.**  The credit lines are ordered by deal first: the ids are cut into
+   ranges (at quantiles of a sample of them), and
+   :func:`spmkit.payout.write_outputs` has DuckDB read and sort one range at a time from
+   the slices' files (each sorted in small row groups, so a range reads only its own).
 
 Memory follows the slice, not the table.  The results are the same to the byte for any
 slice size (``tests/test_stream.py``).  A plan with a running tier needs all of a rep's
-lines in order in one place, so it runs as one range, as on the Dask engine.
+lines in order in one place, so its deals are also kept in temporary files and credited
+at once, as on the Dask engine.
 """
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
+import contextvars
 import dataclasses
 import errno
 import math
@@ -53,11 +56,13 @@ from spmkit.progress import step as progress_step
 
 __all__ = ["CHUNK_ROWS", "calculate_files"]
 
-#: Deals per slice read, and per range credited (about 0.3 GB of working memory each).
-CHUNK_ROWS = 1_000_000
-#: DuckDB's memory for the cross-slice checks and the ranges (it spills beyond it).
+#: Deals per slice (about 0.4 GB of working memory each, a slice per worker thread).
+CHUNK_ROWS = 500_000
+#: Slices worked on at once, at most (one per core).
+WORKERS = 2
+#: DuckDB's memory for the cross-slice checks and the ranges written (it spills beyond it).
 DUCKDB_MEMORY = "512MB"
-#: Rows per row group of the temporary files of deals (sorted by deal id).
+#: Rows per row group of the temporary files of credit lines (sorted by deal id).
 PART_GROUP = 65_536
 #: Deal ids sampled to cut the ranges (the cuts need not be exact quantiles).
 SAMPLE = 200_000
@@ -85,6 +90,12 @@ class Streamed:
         self.close()
 
 
+def _workers() -> int:
+    """Slices worked on at once: a thread per core (the work is mostly Arrow, numpy and
+    Parquet, which release the GIL), each holding one slice in memory."""
+    return max(1, min(WORKERS, os.cpu_count() or 1))
+
+
 def _dedupe(problems: list[Problem]) -> list[Problem]:
     """Problems in order, each once (every slice reports a missing column alike)."""
     return list(dict.fromkeys(problems))
@@ -99,20 +110,17 @@ def _connect(workdir: Path) -> Any:
 
 
 def _write_part(frame: pd.DataFrame, path: Path, extra: Mapping[str, np.ndarray] | None = None,
-                *, by: str | None = None) -> None:
-    """A frame to a temporary Parquet file; with ``by``, sorted by that column in small row
-    groups, so that a query for a range of it reads only the row groups in the range
+                *, groups: bool = False) -> None:
+    """A frame to a temporary Parquet file; with ``groups``, in small row groups, so that a
+    query for a range of its (sorted) first column reads only the row groups in the range
     (DuckDB skips the others by their min and max)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
     for name, values in (extra or {}).items():
         table = table.append_column(name, pa.array(values))
-    if by is not None:
-        table = table.take(pc.sort_indices(table, sort_keys=[(by, "ascending")]))
-    pq.write_table(table, path, row_group_size=PART_GROUP if by is not None else None)
+    pq.write_table(table, path, row_group_size=PART_GROUP if groups else None)
 
 
 def calculate_files(plans: Sequence[Plan], sources: Mapping[str, Any], *,
@@ -197,33 +205,135 @@ def _run(plans, sources, mapping_of, nested, flat, currency, measure_columns, ch
             problems.extend(p for p in err.problems if isinstance(p, Problem))
             continue
         used |= small[table].used
+    problems.extend(_cross_checks(small, currency))  # roster keys of quotas, splits, ...
 
-    # 1. the deals, a slice at a time: parsed and checked, kept on disk with their numbers
-    deal_problems: list[Problem] = []
-    parts: list[str] = []
-    facts = None
+    roster = small.get("roster")
+    roster_frame = roster.frame if roster is not None else None
+    roster_rows = None
+    if roster_frame is not None and set(EFFECTIVE) & set(roster_frame.columns):
+        roster_frame, roster_rows = current_roster(roster_frame), roster_frame
+    base = {t: small[t].frame for t in ("quotas", "fx") if t in small}
+    matched = {t: np.zeros(len(small[t].frame), dtype=bool) for t in _BY_DEAL if t in small}
+    whole = [p for p in plans if needs_rep_order(p)]  # running tiers: all deals at once
+    direct = [p for p in plans if not needs_rep_order(p)]
+    grids: dict[str, Any] = {}
+    summaries: dict[str, dict[str, int]] = {}
+    order = [p.plan for p in plans]
+    lines_of: dict[str, list[Path]] = {p: [] for p in order}
+    counts: dict[str, int] = dict.fromkeys(order, 0)
+    cross: list[Problem] = []
+    source_names = {t: v.loc.name for t, v in small.items()}
+
+    def credit(chosen: Sequence[Plan], frame: pd.DataFrame, where: _Loc, tag: str) -> dict:
+        """Credit and measure ``frame`` (deals, each whole) under ``chosen``: the partial
+        grids and summaries, and a file of sorted credit lines per plan (for :func:`add`)."""
+        chunk: dict[str, _Loaded] = {"deals": _Loaded(frame, where, set())}
+        part: dict[str, Any] = {"hits": {}, "plans": []}
+        for t in _BY_DEAL:
+            if t in small:
+                part["hits"][t] = small[t].frame["deal_id"].isin(frame["deal_id"]).to_numpy(bool)
+                chunk[t] = _rows_of(small[t], frame["deal_id"])
+        for t in ("roster", "fx"):
+            if t in small:
+                chunk[t] = small[t]
+        part["cross"] = _cross_checks(chunk, currency)
+        if part["cross"]:
+            return part
+        inputs = Inputs(deals=frame, **base, roster=roster_frame, roster_rows=roster_rows,
+                        **{t: chunk[t].frame for t in _BY_DEAL if t in chunk},
+                        sources={"deals": where.name, **source_names})
+        credited: dict = {}
+        for plan in chosen:  # a handful of plans, not reps
+            grid, lines, summary = measure(plan, inputs, credited=credited)
+            path = work / f"lines-{order.index(plan.plan)}-{tag}.parquet"
+            _write_part(_sorted_lines(lines), path, groups=True)
+            part["plans"].append((plan.plan, grid, summary, path, len(lines)))
+        return part
+
+    def add(part: dict, source: str) -> None:
+        """A slice's (or all deals') :func:`credit` into the run's grids, in slice order."""
+        for t, hit in part["hits"].items():
+            matched[t] |= hit
+        cross.extend(part["cross"])
+        for plan, grid, summary, path, n in part["plans"]:  # a handful of plans
+            before = grids.get(plan)
+            grids[plan] = grid if before is None else combine([before, grid], source=source)
+            before = summaries.get(plan)
+            summaries[plan] = summary if before is None else {
+                k: int(before[k]) + int(summary[k]) for k in before}
+            lines_of[plan].append(path)
+            counts[plan] += n
+
     columns = filter_columns(plans)
-    loc0 = None
-    rows = 0
-    deals_used: set[str] = set()
-    for i, (raw, loc) in enumerate(read_slices(sources["deals"], "deals", chunk_rows)):
+
+    def one_slice(i: int, box: list, loc: _Loc) -> dict:
+        """One slice of the deals (``box`` holds its raw frame, taken out so that it is freed
+        once parsed): parsed and checked, its ids (and with ``whole`` plans its rows) kept on
+        disk, credited and measured.  Runs on a worker thread."""
+        raw = box.pop()
         try:
             loaded = _load("deals", None, mapping_of("deals"), None, strict_mapping=nested,
                            extra=tuple(measure_columns), raw=(raw, loc))
         except InputError as err:
-            deal_problems.extend(p for p in err.problems if isinstance(p, Problem))
-            loc0 = loc0 or loc
-            continue
+            return {"problems": [p for p in err.problems if isinstance(p, Problem)], "loc": loc}
         del raw
-        deals_used |= loaded.used
-        loc0 = loc0 or loaded.loc
-        rows += len(loaded.frame)
-        one = DealFacts.of(loaded.frame, columns)
-        facts = one if facts is None else facts.merge(one)
-        path = work / f"deals-{i:06d}.parquet"
-        _write_part(loaded.frame, path, {"_row": loaded.loc.numbers}, by="deal_id")
-        parts.append(str(path))
+        frame, where = loaded.frame, loaded.loc
+        done: dict[str, Any] = {"problems": [], "loc": where, "used": loaded.used,
+                                "empty": frame.iloc[:0], "rows": len(frame),
+                                "facts": DealFacts.of(frame, columns)}
         del loaded
+        path = work / f"ids-{i:06d}.parquet"
+        _write_part(frame[["deal_id"]], path, {"_row": where.numbers})
+        done["ids"] = str(path)
+        if whole:  # kept whole for the plans that need every deal at once
+            path = work / f"deals-{i:06d}.parquet"
+            _write_part(frame, path, {"_row": where.numbers})
+            done["deals"] = str(path)
+        if direct and not problems:
+            done["credit"] = credit(direct, frame, where, f"{i:06d}")
+        return done
+
+    # 1. the deals, a slice at a time, on a thread per core: parsed, checked, credited
+    deal_problems: list[Problem] = []
+    ids: list[str] = []
+    parts: list[str] = []
+    facts = None
+    empty = None
+    loc0 = None
+    rows = 0
+    deals_used: set[str] = set()
+
+    def take(done: dict) -> None:
+        nonlocal facts, empty, loc0, rows, deals_used
+        loc0 = loc0 or done["loc"]
+        if done["problems"]:
+            deal_problems.extend(done["problems"])
+            return
+        deals_used |= done["used"]
+        empty = done["empty"] if empty is None else empty
+        rows += done["rows"]
+        facts = done["facts"] if facts is None else facts.merge(done["facts"])
+        ids.append(done["ids"])
+        if "deals" in done:
+            parts.append(done["deals"])
+        if "credit" in done and not deal_problems:
+            add(done["credit"], done["loc"].name)
+
+    workers = _workers()
+    with concurrent.futures.ThreadPoolExecutor(workers, "spmkit-slice") as pool:
+        pending: collections.deque = collections.deque()
+        try:
+            for i, (raw, loc) in enumerate(read_slices(sources["deals"], "deals", chunk_rows)):
+                pending.append(pool.submit(contextvars.copy_context().run, one_slice, i, [raw],
+                                           loc))
+                del raw
+                while len(pending) >= workers:  # a slice per worker in memory, no more
+                    take(pending.popleft().result())
+            while pending:
+                take(pending.popleft().result())
+        finally:
+            for future in pending:
+                future.cancel()
     used |= deals_used
     if flat and not problems and not deal_problems:  # every table read: a key none has
         for key in mapping_of("deals") or {}:
@@ -231,7 +341,6 @@ def _run(plans, sources, mapping_of, nested, flat, currency, measure_columns, ch
                 problems.append(Problem("mapping", f"no input table has column {key!r}",
                                         column=str(key)))
     problems = _dedupe(deal_problems) + problems
-    problems.extend(_cross_checks(small, currency))  # roster keys of quotas, splits, ...
     if problems or loc0 is None:
         raise InputError(problems or [Problem("deals", "no deals table")])
     name, kind = loc0.name, loc0.kind
@@ -241,8 +350,8 @@ def _run(plans, sources, mapping_of, nested, flat, currency, measure_columns, ch
 
     con = _connect(work)
     try:
-        scan = f"read_parquet({parts!r}, union_by_name = true)"
         # 2. a deal id repeated across slices (within a slice the loader found it already)
+        scan = f"read_parquet({ids!r})"
         dup = con.sql(f"SELECT deal_id, _row FROM {scan} WHERE deal_id IN (SELECT "
                       f"deal_id FROM {scan} GROUP BY deal_id HAVING count(*) > 1) "
                       "ORDER BY _row").to_arrow_table()
@@ -252,76 +361,16 @@ def _run(plans, sources, mapping_of, nested, flat, currency, measure_columns, ch
                          keys=_keys_of(frame, keyed))
             out = _Collector(where)
             _duplicates(frame[["deal_id"]], ["deal_id"], out, "deal_id")
-            problems = _dedupe(deal_problems + out.problems())
-            raise InputError(problems)
-
-        # 3. ranges of deal ids: credit, measure, keep each range's lines
-        ranges = 1 if any(needs_rep_order(p) for p in plans) else max(
-            1, math.ceil(rows / chunk_rows))
-        cuts: list[str] = []
-        if ranges > 1:  # cut points from a sample of the ids (an exact quantile holds them all)
-            step = max(1, rows // SAMPLE)
-            sample = con.sql(f"SELECT deal_id FROM {scan} WHERE _row % {step} = 0 "
-                             "ORDER BY deal_id").to_arrow_table().column("deal_id")
-            at = [len(sample) * j // ranges for j in range(1, ranges)]
-            cuts = sorted(set(sample.take(at).to_pylist()) - {sample[0].as_py()}) \
-                if len(sample) else []
-        bounds = [None, *cuts, None]
-        grids: dict[str, Any] = {}
-        summaries: dict[str, dict[str, int]] = {}
-        lines_of: dict[str, list[Path]] = {p.plan: [] for p in plans}
-        counts: dict[str, int] = {p.plan: 0 for p in plans}
-        matched = {t: np.zeros(len(small[t].frame), dtype=bool) for t in _BY_DEAL
-                   if t in small}
-        roster = small.get("roster")
-        roster_frame = roster.frame if roster is not None else None
-        roster_rows = None
-        if roster_frame is not None and set(EFFECTIVE) & set(roster_frame.columns):
-            roster_frame, roster_rows = current_roster(roster_frame), roster_frame
-        base = {t: small[t].frame for t in ("quotas", "fx") if t in small}
-        cross: list[Problem] = []
-        for r, (lo, hi) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
-            cond = " AND ".join([c for c in (
-                "deal_id >= $lo" if lo is not None else "",
-                "deal_id < $hi" if hi is not None else "") if c]) or "true"
-            params = {k: v for k, v in (("lo", lo), ("hi", hi)) if v is not None}
-            got = con.sql(f"SELECT * FROM {scan} WHERE {cond} ORDER BY _row",
-                          params=params).to_arrow_table()
+            raise InputError(_dedupe(deal_problems + out.problems()))
+        if whole and not cross:  # every deal at once, in file order
+            got = con.sql(f"SELECT * FROM read_parquet({parts!r}) ORDER BY _row"
+                          ).to_arrow_table()
             frame = _arrow_frame(got)
             del got
             numbers = frame.pop("_row").to_numpy(np.int64)
-            where = _Loc(name, kind, numbers, by_key=keyed, keys=_keys_of(frame, keyed))
-            deals = _Loaded(frame, where, set())
-            chunk = {"deals": deals}
-            for t in _BY_DEAL:
-                if t in small:
-                    hit = small[t].frame["deal_id"].isin(frame["deal_id"]).to_numpy(bool)
-                    matched[t] |= hit
-                    chunk[t] = _rows_of(small[t], frame["deal_id"])
-            if roster is not None:
-                chunk["roster"] = roster
-            if "fx" in small:
-                chunk["fx"] = small["fx"]
-            found = _cross_checks(chunk, currency)
-            if found or cross:
-                cross.extend(found)
-                continue
-            inputs = Inputs(deals=frame, **base, roster=roster_frame, roster_rows=roster_rows,
-                            **{t: chunk[t].frame for t in _BY_DEAL if t in chunk},
-                            sources={"deals": name, **{t: v.loc.name for t, v in small.items()}})
-            credited: dict = {}
-            for plan in plans:  # a handful of plans, not reps
-                grid, lines, summary = measure(plan, inputs, credited=credited)
-                grids[plan.plan] = grid if plan.plan not in grids else combine(
-                    [grids[plan.plan], grid], source=name)
-                before = summaries.get(plan.plan)
-                summaries[plan.plan] = summary if before is None else {
-                    k: int(before[k]) + int(summary[k]) for k in before}
-                out_path = work / f"lines-{list(lines_of).index(plan.plan)}-{r:06d}.parquet"
-                _write_part(_sorted_lines(lines), out_path)
-                lines_of[plan.plan].append(out_path)
-                counts[plan.plan] += len(lines)
-            del inputs, frame, credited
+            add(credit(whole, frame, _Loc(name, kind, numbers, by_key=keyed,
+                                          keys=_keys_of(frame, keyed)), "all"), name)
+            del frame
         for t, hit in matched.items():
             if not hit.all():
                 rest = small[t]
@@ -332,6 +381,16 @@ def _run(plans, sources, mapping_of, nested, flat, currency, measure_columns, ch
                                        f"the deals ({name})", "deal_id")
         if cross:
             raise InputError(_dedupe(cross))
+        # 3. where the credit lines are cut into ranges of deal ids, to be written in order
+        ranges = max(1, math.ceil(rows / chunk_rows))
+        cuts: list[str] = []
+        if ranges > 1:  # cut points from a sample of the ids (an exact quantile holds them all)
+            step = max(1, rows // SAMPLE)
+            sample = con.sql(f"SELECT deal_id FROM {scan} WHERE _row % {step} = 0 "
+                             "ORDER BY deal_id").to_arrow_table().column("deal_id")
+            at = [len(sample) * j // ranges for j in range(1, ranges)]
+            cuts = sorted(set(sample.take(at).to_pylist()) - {sample[0].as_py()}) \
+                if len(sample) else []
     except duckdb.IOException as exc:  # e.g. a full disk: a file error, not a bug
         raise OSError(errno.EIO, str(exc).splitlines()[0], str(work)) from None
     except duckdb.OutOfMemoryException:
@@ -340,18 +399,18 @@ def _run(plans, sources, mapping_of, nested, flat, currency, measure_columns, ch
     finally:
         con.close()
 
-    small_inputs = Inputs(deals=_empty_deals(parts), **base, roster=roster_frame,
-                          roster_rows=roster_rows,
+    small_inputs = Inputs(deals=empty if empty is not None else pd.DataFrame(), **base,
+                          roster=roster_frame, roster_rows=roster_rows,
                           **{t: small[t].frame for t in _BY_DEAL if t in small},
-                          sources={"deals": name, **{t: v.loc.name for t, v in small.items()}})
+                          sources={"deals": name, **source_names})
     results = []
     for plan in plans:  # a handful of plans, not reps
         summary = dict(summaries[plan.plan])
         grid = grids[plan.plan]
         summary["payees"] = len(grid.rep_ids)
-        parts_of = CreditParts(tuple(lines_of[plan.plan]), counts[plan.plan])
+        parts_of = CreditParts(tuple(lines_of[plan.plan]), counts[plan.plan], tuple(cuts))
         results.append(calculate(plan, small_inputs, measured=(grid, parts_of, summary)))
-    progress_step("ranges", rows, name)
+    progress_step("slices", rows, name)
     return Streamed(results=results, inputs=small_inputs, facts=facts, workdir=workdir)
 
 
@@ -369,13 +428,3 @@ def _sorted_lines(lines: pd.DataFrame) -> pd.DataFrame:
     from spmkit.payout import CREDIT_ORDER, CREDIT_OUTPUT, _sorted
 
     return _sorted(lines[CREDIT_OUTPUT], CREDIT_ORDER)
-
-
-def _empty_deals(parts: list[str]) -> pd.DataFrame:
-    import pyarrow.parquet as pq
-
-    schema = pq.read_schema(parts[0]) if parts else None
-    if schema is None:
-        return pd.DataFrame()
-    frame = schema.empty_table().to_pandas()
-    return frame.drop(columns=[c for c in ("_row",) if c in frame.columns])

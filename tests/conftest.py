@@ -92,6 +92,23 @@ components:
     window: [2025-01-01, 2025-12-31]
     per_deal: 10
 """,
+    "running.yaml": """\
+plan: Running tiers
+currency: USD
+year_start: 2025-01-01
+period: month
+components:
+  - id: commission
+    type: commission
+    attainment: ytd
+    tiers:
+      scope: running
+      method: retroactive
+      bands:
+        - {from: 0, rate: 0.05}
+        - {from: 0.5, rate: 0.08}
+        - {from: 1.0, rate: 0.12}
+""",
     "bad.yaml": """\
 plan: Broken
 currency: USD

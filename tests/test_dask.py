@@ -21,23 +21,7 @@ from spmkit.tables import load_inputs
 distributed = pytest.importorskip("distributed")
 from spmkit import dask_engine  # noqa: E402  (our own module: an import error fails)
 
-RUNNING = """\
-plan: Running tiers
-currency: USD
-year_start: 2025-01-01
-period: month
-components:
-  - id: commission
-    type: commission
-    attainment: ytd
-    tiers:
-      scope: running
-      method: retroactive
-      bands:
-        - {from: 0, rate: 0.05}
-        - {from: 0.5, rate: 0.08}
-        - {from: 1.0, rate: 0.12}
-"""
+RUNNING = PLANS["running.yaml"]
 COLLECTIONS = """\
 plan: Paid on cash
 currency: USD

@@ -5,7 +5,9 @@ they are the in-memory API's (:func:`spmkit.payout.calculate_plans` then
 
 from __future__ import annotations
 
+import tempfile
 from decimal import Decimal
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -51,11 +53,14 @@ def _args(files, deals):
     ("csv", "deals_parquet", 500)])
 def test_any_slice_size_writes_the_in_memory_bytes(files, plan_files, tmp_path, fmt, source,
                                                    chunk):
-    """Two plans (one rolling up to managers), splits, overlays, payments and fx; deals
-    read from CSV or Parquet in slices of 250 or 500 rows (several ranges of deal ids) or
+    """Two plans (one rolling up to managers; in slices of 500 a third with a running tier,
+    whose deals are credited at once), splits, overlays, payments and fx; deals read from
+    CSV or Parquet in slices of 250 or 500 rows (several ranges of deal ids) or
     whole: the same payouts and credit lines as the API holding every table in memory,
     byte for byte, and the same warnings."""
     plans = [plan_files["baseline"], plan_files["rollup"]]
+    if chunk == 500:  # a plan with a running tier: its deals are credited all at once
+        plans.append(plan_files["running"])
     proc = run_cli("calc", *(a for p in plans for a in ("--plan", p)),
                    *_args(files, files[source]), "--format", fmt, "--chunk-rows", str(chunk),
                    "--out", tmp_path / "cli")
@@ -106,18 +111,20 @@ def test_a_deal_repeated_in_two_slices_is_the_same_error(tmp_path, plan_files):
 @given(rows=random_deal_rows, chunk=st.integers(1, 12), method=st.sampled_from(
     ["marginal", "retroactive"]), credit=st.sampled_from(["direct", "rollup"]))
 def test_random_deals_pay_the_same_in_any_slices(rows, chunk, method, credit):
-    """Any deals (credit memos, split deals, roll-ups to a manager), any slice size: the
-    payouts and credit lines of the in-memory run, on pandas frames."""
+    """Any deals (credit memos, split deals, roll-ups to a manager) read from a file in
+    slices of any size: the payouts and credit lines of the in-memory run on pandas
+    frames, the credit lines of the slices merged back into order."""
     plan, sources = random_book(rows, method, credit)
     deals = sources["deals"]
     want = calculate_plans([plan], load_inputs(**sources))[0]
-    with calculate_files([plan], sources, chunk_rows=chunk) as run:
-        got = run.results[0]
-        assert isinstance(got.credits, CreditParts)
-        credits = pd.concat(list(got.credits.frames()), ignore_index=True)
-        ranges = -(-len(deals) // chunk)  # cut at quantiles of distinct deal ids
-        assert (1 < len(got.credits.paths) <= ranges) if ranges > 1 else \
-            len(got.credits.paths) == 1
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "deals.csv"
+        deals.to_csv(path, index=False)
+        with calculate_files([plan], {**sources, "deals": path}, chunk_rows=chunk) as run:
+            got = run.results[0]
+            assert isinstance(got.credits, CreditParts)
+            credits = pd.concat(list(got.credits.frames()), ignore_index=True)
+            assert len(got.credits.paths) == -(-len(deals) // chunk)  # a file per slice
     pd.testing.assert_frame_equal(got.payouts, want.payouts)
     pd.testing.assert_frame_equal(credits, want.credits)
     assert got.summary == want.summary

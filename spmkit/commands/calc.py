@@ -44,7 +44,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                       "worker; the results do not depend on it)")
     calc.add_argument("--chunk-rows", metavar="N",
                       help="deals read and credited at a time by the default engine "
-                      "(default 1,000,000: about 0.3 GB; the results do not depend on it)")
+                      "(default 500,000: about 0.4 GB for each of two threads; the results do "
+                      "not depend on it)")
     calc.set_defaults(func=run_calc)
     val = sub.add_parser("validate", help="check a plan and its data; report every problem")
     _add_inputs(val, out=False)
