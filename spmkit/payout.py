@@ -569,13 +569,12 @@ class CreditParts:
             for path in self.paths:  # one file, already in order
                 yield pq.read_table(path).to_pandas()
             return
-        from spmkit.stream import _connect
+        from spmkit.stream import duckdb_in
 
         order = ", ".join(CREDIT_ORDER)
         scan = f"read_parquet({[str(p) for p in self.paths]!r})"
         bounds = [None, *self.cuts, None]
-        con = _connect(Path(self.paths[0]).parent)
-        try:
+        with duckdb_in(Path(self.paths[0]).parent, "sorting the credit lines") as con:
             for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):  # ranges, not rows
                 cond = " AND ".join([c for c in (
                     "deal_id >= $lo" if lo is not None else "",
@@ -583,8 +582,6 @@ class CreditParts:
                 params = {k: v for k, v in (("lo", lo), ("hi", hi)) if v is not None}
                 yield con.sql(f"SELECT {', '.join(CREDIT_OUTPUT)} FROM {scan} WHERE {cond} "
                               f"ORDER BY {order}", params=params).to_arrow_table().to_pandas()
-        finally:
-            con.close()
 
     def __len__(self) -> int:
         return self.rows

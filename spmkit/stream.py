@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import collections
 import concurrent.futures
+import contextlib
 import contextvars
 import dataclasses
 import errno
@@ -101,12 +102,25 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
     return list(dict.fromkeys(problems))
 
 
-def _connect(workdir: Path) -> Any:
+@contextlib.contextmanager
+def duckdb_in(workdir: Path, doing: str) -> Any:
+    """A DuckDB connection with :data:`DUCKDB_MEMORY`, spilling into ``workdir``; its
+    errors said as ours: a file it cannot read or write (a full disk) is a file error
+    (exit 2), running out of its memory one message saying what it was ``doing``."""
     import duckdb
 
-    return duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "threads": os.cpu_count() or 1,
-                                  "temp_directory": str(workdir / "duckdb"),
-                                  "preserve_insertion_order": True})
+    con = duckdb.connect(config={"memory_limit": DUCKDB_MEMORY, "threads": os.cpu_count() or 1,
+                                 "temp_directory": str(workdir / "duckdb"),
+                                 "preserve_insertion_order": True})
+    try:
+        yield con
+    except duckdb.IOException as exc:  # e.g. a full disk: a file error, not a bug
+        raise OSError(errno.EIO, str(exc).splitlines()[0], str(workdir)) from None
+    except duckdb.OutOfMemoryException:
+        raise SpmkitError(f"DuckDB ran out of its {DUCKDB_MEMORY} while {doing}; give a "
+                          "smaller --chunk-rows") from None
+    finally:
+        con.close()
 
 
 def _write_part(frame: pd.DataFrame, path: Path, extra: Mapping[str, np.ndarray] | None = None,
@@ -346,10 +360,7 @@ def _run(plans, sources, mapping_of, nested, flat, currency, measure_columns, ch
     name, kind = loc0.name, loc0.kind
     keyed = bool(loc0.by_key)
 
-    import duckdb
-
-    con = _connect(work)
-    try:
+    with duckdb_in(work, "checking and cutting the deals") as con:
         # 2. a deal id repeated across slices (within a slice the loader found it already)
         scan = f"read_parquet({ids!r})"
         dup = con.sql(f"SELECT deal_id, _row FROM {scan} WHERE deal_id IN (SELECT "
@@ -391,13 +402,6 @@ def _run(plans, sources, mapping_of, nested, flat, currency, measure_columns, ch
             at = [len(sample) * j // ranges for j in range(1, ranges)]
             cuts = sorted(set(sample.take(at).to_pylist()) - {sample[0].as_py()}) \
                 if len(sample) else []
-    except duckdb.IOException as exc:  # e.g. a full disk: a file error, not a bug
-        raise OSError(errno.EIO, str(exc).splitlines()[0], str(work)) from None
-    except duckdb.OutOfMemoryException:
-        raise SpmkitError(f"DuckDB ran out of its {DUCKDB_MEMORY} while checking and cutting "
-                          "the deals; give a smaller --chunk-rows") from None
-    finally:
-        con.close()
 
     small_inputs = Inputs(deals=empty if empty is not None else pd.DataFrame(), **base,
                           roster=roster_frame, roster_rows=roster_rows,

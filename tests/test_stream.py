@@ -15,7 +15,7 @@ from conftest import random_book, random_deal_rows, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from spmkit.errors import InputError
+from spmkit.errors import InputError, SpmkitError
 from spmkit.payout import CreditParts, calculate_plans, write_outputs
 from spmkit.plan import load_plan
 from spmkit.stream import calculate_files
@@ -133,3 +133,37 @@ def test_random_deals_pay_the_same_in_any_slices(rows, chunk, method, credit):
 def test_bad_slice_size_is_refused():
     with pytest.raises(InputError, match="chunk rows must be at least 1"):
         calculate_files([], {"deals": pd.DataFrame()}, chunk_rows=0)
+
+
+def _book_in_file(folder: Path) -> tuple:
+    """A random-book plan and its tables, 300 deals read from a CSV file."""
+    plan, sources = random_book([("A", d, 100 + d, d % 3 == 0) for d in range(300)],
+                                "marginal", "direct")
+    sources["deals"].to_csv(folder / "deals.csv", index=False)
+    return plan, {**sources, "deals": folder / "deals.csv"}
+
+
+def test_duckdb_running_out_of_memory_is_one_message(tmp_path, monkeypatch):
+    """DuckDB's cross-slice checks given too little memory: our message, not its error."""
+    plan, sources = _book_in_file(tmp_path)
+    monkeypatch.setattr("spmkit.stream.DUCKDB_MEMORY", "1MB")
+    with pytest.raises(SpmkitError) as err:
+        calculate_files([plan], sources, chunk_rows=50)
+    assert str(err.value) == ("DuckDB ran out of its 1MB while checking and cutting the "
+                              "deals; give a smaller --chunk-rows")
+
+
+def test_a_temporary_file_duckdb_cannot_read_is_a_file_error(tmp_path):
+    """A slice's file of credit lines gone when they are merged: a file error (exit 2 on
+    the command line) naming the temporary folder, not DuckDB's exception."""
+    import errno
+
+    plan, sources = _book_in_file(tmp_path)
+    with calculate_files([plan], sources, chunk_rows=50) as run:
+        parts = run.results[0].credits
+        parts.paths[1].unlink()
+        with pytest.raises(OSError) as err:
+            list(parts.frames())
+        assert err.value.errno == errno.EIO
+        assert err.value.filename == str(parts.paths[1].parent)
+        assert "lines-0-000001.parquet" in err.value.strerror
