@@ -177,8 +177,8 @@ def run_calc(args: argparse.Namespace) -> int:
 
 def _arrow_pool() -> None:
     """Arrow's allocator for a run through many slices: jemalloc, which hands freed memory
-    back to the system (Arrow's default, mimalloc, kept 1,378 MB at the peak of 10M deals
-    against 1,001 MB; ``bench/README.md``), unless ``ARROW_DEFAULT_MEMORY_POOL`` chooses one
+    back to the system (with Arrow's default, mimalloc, 10M deals peaked at 1,378 MB, with
+    jemalloc at 1,138 MB; ``bench/README.md``), unless ``ARROW_DEFAULT_MEMORY_POOL`` chooses one
     or this build of Arrow has no jemalloc.  The process is the command's own."""
     import os
 
