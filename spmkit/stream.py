@@ -293,7 +293,10 @@ def _run(plans, sources, mapping_of, nested, flat, currency, measure_columns, ch
         del raw
         frame, where = loaded.frame, loaded.loc
         done: dict[str, Any] = {"problems": [], "loc": where, "used": loaded.used,
-                                "empty": frame.iloc[:0], "rows": len(frame),
+                                "rows": len(frame),
+                                # no rows, the columns' types: not a view holding the slice
+                                "empty": pd.DataFrame({c: pd.Series(dtype=t)
+                                                       for c, t in frame.dtypes.items()}),
                                 "facts": DealFacts.of(frame, columns)}
         del loaded
         path = work / f"ids-{i:06d}.parquet"
